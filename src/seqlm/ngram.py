@@ -1,0 +1,462 @@
+"""n-gram language models: one counting structure for any order, five estimators.
+
+Notation (Chapter 1): a stream of token ids x_1 … x_N over a vocabulary of V
+types; the history of x_i is h = x_{i-n+1} … x_{i-1}; c(h w) counts the n-gram.
+The stream is padded on the left with n-1 copies of ``pad_id`` (``<eos>``), so
+the first token is predicted as if it followed the end of a line and every
+counted k-gram has a left neighbour.
+
+Counting is vectorised. The k-gram ending at position i is the pair
+(id of the (k-1)-gram ending at i-1, x_i); ``np.unique`` numbers those pairs,
+so a k-gram's key ``prefix_id * V + word`` stays far below 2**63 for any k.
+Every estimator computes ``p(w | h)`` through one method, ``_probs``, from
+arrays of gram ids, so scoring a stream and the next-word distribution of a
+context are the same code.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+
+# --------------------------------------------------------------------------- counting
+
+@dataclass
+class Order:
+    """The distinct k-grams of one order k."""
+
+    keys: np.ndarray    # (U_k,) sorted, key = prefix_id * V + word
+    counts: np.ndarray  # (U_k,) c(h w): occurrences ending at a real (non-pad) position
+    vocab_size: int
+    cont: np.ndarray | None = None  # (U_k,) N1+(• h w): distinct left extensions (k < order)
+
+    @property
+    def prefix(self) -> np.ndarray:  # (U_k,) id of the history h, a (k-1)-gram
+        return self.keys // self.vocab_size
+
+    @property
+    def word(self) -> np.ndarray:  # (U_k,) the last token w
+        return self.keys % self.vocab_size
+
+
+def _check_stream(ids, vocab_size: int, name: str = "ids") -> np.ndarray:
+    ids = np.asarray(ids)
+    if ids.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D sequence of token ids, got shape {ids.shape}")
+    if ids.size and not np.issubdtype(ids.dtype, np.integer):
+        raise TypeError(f"{name} must hold integer token ids (encode tokens with a Vocab first)")
+    ids = ids.astype(np.int64, copy=False)
+    if ids.size and (ids.min() < 0 or ids.max() >= vocab_size):
+        raise ValueError(f"{name} holds ids outside [0, {vocab_size}); is it the right vocabulary?")
+    return ids
+
+
+def _check_order(order) -> int:
+    if isinstance(order, bool) or not isinstance(order, (int, np.integer)) or order < 1:
+        raise ValueError(f"the order n of an n-gram model is an integer ≥ 1, got {order!r}")
+    return int(order)
+
+
+class NgramCounts:
+    """Counts of every k-gram, k = 1 … order, of a token-id stream."""
+
+    def __init__(self, ids, order: int, vocab_size: int, pad_id: int = 0):
+        self.order = _check_order(order)
+        if not 0 <= pad_id < vocab_size:
+            raise ValueError(f"pad_id {pad_id} is outside a vocabulary of {vocab_size}")
+        ids = _check_stream(ids, vocab_size)
+        if ids.size == 0:
+            raise ValueError("cannot count n-grams of an empty token stream")
+        self.vocab_size, self.pad_id = int(vocab_size), int(pad_id)
+        stream = self._pad(ids)
+        real = np.arange(self.order - 1, len(stream))
+        self.orders: list[Order] = []
+        below = np.zeros(len(stream), dtype=np.int64)  # the 0-gram: one empty history
+        for k in range(1, self.order + 1):
+            defined = np.arange(k - 1, len(stream))  # positions where a k-gram ends
+            keys = self._prefix(below, k)[defined] * self.vocab_size + stream[defined]
+            unique, inverse = np.unique(keys, return_inverse=True)
+            gram = np.full(len(stream), -1, dtype=np.int64)
+            gram[defined] = inverse.ravel()
+            counts = np.bincount(gram[real], minlength=len(unique))
+            if k > 1:  # N1+(• h w) of the (k-1)-grams: distinct k-grams with them as suffix
+                suffix = np.zeros(len(unique), dtype=np.int64)
+                suffix[gram[real]] = below[real]
+                seen = counts > 0
+                self.orders[-1].cont = np.bincount(suffix[seen], minlength=len(self.orders[-1].keys))
+            self.orders.append(Order(unique, counts, self.vocab_size))
+            below = gram
+
+    def _pad(self, ids: np.ndarray) -> np.ndarray:
+        return np.concatenate([np.full(self.order - 1, self.pad_id, dtype=np.int64), ids])
+
+    @staticmethod
+    def _prefix(below: np.ndarray, k: int) -> np.ndarray:
+        """For each position i, the id of the (k-1)-gram ending at i-1 (-1 if none)."""
+        if k == 1:
+            return np.zeros_like(below)
+        prefix = np.full_like(below, -1)
+        prefix[1:] = below[:-1]
+        return prefix
+
+    def _find(self, k: int, keys: np.ndarray, known: np.ndarray) -> np.ndarray:
+        """Ids of k-grams with these keys, -1 where unseen (or ``known`` is False)."""
+        table = self.orders[k - 1].keys
+        pos = np.minimum(np.searchsorted(table, keys), len(table) - 1)
+        return np.where(known & (table[pos] == keys), pos, -1)
+
+    def lookup(self, ids) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """For each token of ``ids`` and each order k: the id of the k-gram ending at it
+        and the id of its (k-1)-token history; -1 where unseen. Lists of (len(ids),) arrays."""
+        ids = _check_stream(ids, self.vocab_size)
+        stream = self._pad(ids)
+        real = slice(self.order - 1, None)
+        grams, histories = [], []
+        below = np.zeros(len(stream), dtype=np.int64)
+        for k in range(1, self.order + 1):
+            prefix = self._prefix(below, k)
+            gram = self._find(k, np.maximum(prefix, 0) * self.vocab_size + stream, prefix >= 0)
+            grams.append(gram[real])
+            histories.append(prefix[real])
+            below = gram
+        return grams, histories
+
+    def lookup_next(self, context) -> tuple[list[np.ndarray], list[np.ndarray]]:
+        """Like :meth:`lookup` for the V candidate next words after ``context``: (V,) arrays.
+
+        A context shorter than n-1 tokens is padded on the left, as a stream is."""
+        context = _check_stream(context, self.vocab_size, "context")
+        tail = self._pad(context)[-(self.order - 1):] if self.order > 1 else context[:0]
+        ending, _ = self.lookup(tail) if len(tail) else ([], [])
+        words = np.arange(self.vocab_size)
+        grams, histories = [], []
+        for k in range(1, self.order + 1):
+            # the history of order k is the (k-1)-gram ending at the last context token
+            history = np.full(self.vocab_size, 0 if k == 1 else ending[k - 2][-1], dtype=np.int64)
+            grams.append(self._find(k, np.maximum(history, 0) * self.vocab_size + words,
+                                    history >= 0))
+            histories.append(history)
+        return grams, histories
+
+    def num_grams(self, k: int) -> int:
+        """How many distinct k-grams occur in the counted stream."""
+        return int(np.count_nonzero(self.orders[k - 1].counts))
+
+    @property
+    def nbytes(self) -> int:
+        """Memory held by the count tables."""
+        return sum(o.keys.nbytes + o.counts.nbytes + (o.cont.nbytes if o.cont is not None else 0)
+                   for o in self.orders)
+
+    def histories(self, k: int) -> int:
+        """How many distinct histories an order-k estimate has: the (k-1)-grams (1 for k = 1)."""
+        return 1 if k == 1 else len(self.orders[k - 2].keys)
+
+    def per_history(self, k: int, values: np.ndarray) -> np.ndarray:
+        """Sum of ``values`` (one per k-gram) over the k-grams of each history."""
+        return np.bincount(self.orders[k - 1].prefix, weights=values,
+                           minlength=self.histories(k))
+
+
+def _gather(table: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """table[ids], and 0 where an id is -1 (unseen)."""
+    return np.where(ids >= 0, table[np.maximum(ids, 0)], 0)
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """num / den, 0 where den is 0."""
+    return np.divide(num, den, out=np.zeros(np.broadcast(num, den).shape), where=den > 0)
+
+
+# --------------------------------------------------------------------------- estimators
+
+class NgramLM:
+    """An n-gram language model: ``fit`` counts a stream, ``prob`` scores one.
+
+    Subclasses define ``_prepare`` (what to precompute from the counts) and
+    ``_probs(grams, histories)`` (p(w | h) from the ids given by ``lookup``).
+    """
+
+    name = "n-gram"
+
+    def __init__(self, order: int):
+        self.order = _check_order(order)
+        self.counts: NgramCounts | None = None
+
+    def fit(self, ids, vocab_size: int, pad_id: int = 0) -> "NgramLM":
+        self.counts = NgramCounts(ids, self.order, vocab_size, pad_id)
+        self._prepare()
+        return self
+
+    @property
+    def vocab_size(self) -> int:
+        return self._fitted().vocab_size
+
+    def _fitted(self) -> NgramCounts:
+        if self.counts is None:
+            raise RuntimeError(f"{type(self).__name__} is not fitted: call .fit(ids, vocab_size) first")
+        return self.counts
+
+    def prob(self, ids) -> np.ndarray:
+        """p(x_i | x_{i-n+1} … x_{i-1}) for every token of ``ids``; shape (len(ids),)."""
+        return self._probs(*self._fitted().lookup(ids))
+
+    def distribution(self, context=()) -> np.ndarray:
+        """p(w | context) for every word w of the vocabulary; shape (V,)."""
+        return self._probs(*self._fitted().lookup_next(context))
+
+    def perplexity(self, ids) -> float:
+        from seqlm.metrics import perplexity
+
+        return perplexity(self.prob(ids))
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(order={self.order})"
+
+    def _prepare(self) -> None:
+        pass
+
+    def _probs(self, grams: list[np.ndarray], histories: list[np.ndarray]) -> np.ndarray:
+        raise NotImplementedError
+
+
+class MLE(NgramLM):
+    """Maximum likelihood: p(w | h) = c(h w) / c(h). Zero for anything unseen."""
+
+    name = "MLE"
+
+    def _prepare(self):
+        self._totals = [self.counts.per_history(k, o.counts)
+                        for k, o in enumerate(self.counts.orders, start=1)]
+
+    def ml(self, k: int, grams, histories) -> np.ndarray:
+        """The order-k maximum-likelihood estimate, 0 for an unseen history."""
+        count = _gather(self.counts.orders[k - 1].counts, grams[k - 1])
+        return _ratio(count, _gather(self._totals[k - 1], histories[k - 1]))
+
+    def _probs(self, grams, histories):
+        return self.ml(self.order, grams, histories)
+
+
+class AddK(MLE):
+    """Add-k (Lidstone) smoothing: p(w | h) = (c(h w) + k) / (c(h) + k V); k = 1 is Laplace."""
+
+    name = "add-k"
+
+    def __init__(self, order: int, k: float = 1.0):
+        super().__init__(order)
+        if not (isinstance(k, (int, float)) and math.isfinite(k) and k > 0):
+            raise ValueError(f"add-k needs a pseudo-count k > 0, got {k!r} (k = 0 is MLE)")
+        self.k = float(k)
+
+    def _probs(self, grams, histories):
+        count = _gather(self.counts.orders[-1].counts, grams[-1])
+        total = _gather(self._totals[-1], histories[-1])
+        return (count + self.k) / (total + self.k * self.vocab_size)
+
+
+class Interpolated(MLE):
+    """Linear interpolation (Jelinek-Mercer) of the uniform and the order-1 … n ML estimates:
+    p(w | h) = λ_0 / V + Σ_k λ_k p_ML(w | last k-1 words of h)."""
+
+    name = "interpolated"
+
+    def __init__(self, order: int, lambdas=None):
+        super().__init__(order)
+        self.lambdas = np.full(order + 1, 1.0 / (order + 1)) if lambdas is None \
+            else self._check_lambdas(lambdas)
+
+    def _check_lambdas(self, lambdas) -> np.ndarray:
+        lambdas = np.asarray(lambdas, dtype=float)
+        if lambdas.shape != (self.order + 1,) or (lambdas < 0).any() \
+                or not np.isclose(lambdas.sum(), 1.0) or lambdas[0] <= 0:
+            raise ValueError(f"need {self.order + 1} weights λ_0 … λ_n ≥ 0 summing to 1, "
+                             f"with λ_0 > 0 so no word gets probability 0; got {lambdas}")
+        return lambdas
+
+    def components(self, grams, histories) -> np.ndarray:
+        """Columns: 1/V, then p_ML of orders 1 … n; shape (tokens, n + 1)."""
+        uniform = np.full(len(grams[0]), 1.0 / self.vocab_size)
+        return np.stack([uniform] + [self.ml(k, grams, histories)
+                                     for k in range(1, self.order + 1)], axis=1)
+
+    def _probs(self, grams, histories):
+        return self.components(grams, histories) @ self.lambdas
+
+    def tune(self, valid_ids, iterations: int = 200, tol: float = 1e-7) -> "Interpolated":
+        """Fit the λ to held-out ids by expectation-maximisation (each step raises the
+        held-out likelihood); returns self."""
+        comp = self.components(*self._fitted().lookup(valid_ids))  # (T, n+1)
+        lambdas = np.full(self.order + 1, 1.0 / (self.order + 1))
+        for _ in range(iterations):
+            weighted = comp * lambdas                            # (T, n+1)
+            resp = weighted / weighted.sum(axis=1, keepdims=True)  # posterior of each component
+            new = resp.mean(axis=0)
+            done = np.abs(new - lambdas).max() < tol
+            lambdas = new
+            if done:
+                break
+        self.lambdas = lambdas
+        return self
+
+
+def estimate_discounts(values: np.ndarray, modified: bool) -> tuple[float, float, float]:
+    """Discounts from counts of counts n_r (Chen & Goodman 1998): Y = n1 / (n1 + 2 n2);
+    one discount D = Y, or three: D_r = r - (r + 1) Y n_{r+1} / n_r for r = 1, 2, 3+."""
+    n = np.bincount(values[values > 0].astype(np.int64), minlength=5)[:5]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        y = n[1] / (n[1] + 2 * n[2])
+        d = [y, y, y] if not modified else [r - (r + 1) * y * n[r + 1] / n[r] for r in (1, 2, 3)]
+    fallback = (0.75, 0.75, 0.75) if not modified else (0.5, 1.0, 1.5)
+    return tuple(float(np.clip(x, 0, r)) if np.isfinite(x) else f
+                 for x, r, f in zip(d, (1, 2, 3), fallback))
+
+
+class KneserNey(NgramLM):
+    """Interpolated Kneser-Ney, with one discount per order or (``modified=True``)
+    three, for counts 1, 2 and 3+ (Chen & Goodman 1998).
+
+    p_k(w | h) = max(v(h w) - D(v), 0) / v(h) + γ(h) p_{k-1}(w | h'),
+    γ(h) = Σ_w min(D(v(h w)), v(h w)) / v(h), where v is the raw count c at the
+    highest order and the continuation count N1+(• h w) below it, h' drops the
+    first word of h, p_0 = 1 / V, and an unseen history leaves p_{k-1} as is.
+
+    ``discount``: None estimates each order's discounts from its counts of counts;
+    a number (or a triple, when modified) is used at every order; a list gives one
+    entry per order 1 … n.
+    """
+
+    name = "Kneser-Ney"
+
+    def __init__(self, order: int, discount=None, modified: bool = False):
+        super().__init__(order)
+        self.modified = bool(modified)
+        self.discount = discount
+        self.discounts: list[tuple[float, float, float]] = []
+        if discount is not None:
+            self.discounts = self._check_discounts(discount)
+        if self.modified:
+            self.name = "modified Kneser-Ney"
+
+    def _check_discounts(self, discount) -> list[tuple[float, float, float]]:
+        nested = isinstance(discount, (list, tuple)) and \
+            all(isinstance(d, (list, tuple)) for d in discount)
+        one_per_order = nested if self.modified else isinstance(discount, (list, tuple))
+        per_order = list(discount) if one_per_order else [discount] * self.order
+        if len(per_order) != self.order:
+            raise ValueError(f"give one discount per order 1 … {self.order}, got {discount!r}")
+        out = []
+        for d in per_order:
+            try:
+                triple = tuple(float(x) for x in (d if self.modified else (d, d, d)))
+            except TypeError:
+                triple = ()
+            if len(triple) != 3 or any(not 0 <= x <= r for x, r in zip(triple, (1, 2, 3))):
+                raise ValueError("a discount is a number 0 ≤ D ≤ 1, or with modified=True a "
+                                 f"triple (D1, D2, D3+) with 0 ≤ D_r ≤ r; got {d!r}")
+            out.append(triple)
+        return out
+
+    def values(self, k: int) -> np.ndarray:
+        """The counts order k discounts: raw c(h w) at the top order, N1+(• h w) below."""
+        o = self.counts.orders[k - 1]
+        return o.counts if k == self.order else o.cont
+
+    def _discount_of(self, k: int, v: np.ndarray) -> np.ndarray:
+        d1, d2, d3 = self.discounts[k - 1]
+        return np.select([v == 0, v == 1, v == 2], [0.0, d1, d2], default=d3)
+
+    def _prepare(self):
+        if self.discount is None:
+            self.discounts = [estimate_discounts(self.values(k), self.modified)
+                              for k in range(1, self.order + 1)]
+        self._totals, self._gamma_num = [], []
+        for k in range(1, self.order + 1):
+            v = self.values(k).astype(float)
+            self._totals.append(self.counts.per_history(k, v))
+            self._gamma_num.append(self.counts.per_history(k, np.minimum(self._discount_of(k, v), v)))
+
+    def _probs(self, grams, histories):
+        p = np.full(len(grams[0]), 1.0 / self.vocab_size)  # p_0: uniform
+        for k in range(1, self.order + 1):
+            v = _gather(self.values(k), grams[k - 1]).astype(float)
+            total = _gather(self._totals[k - 1], histories[k - 1])
+            gamma_num = _gather(self._gamma_num[k - 1], histories[k - 1])
+            discounted = np.maximum(v - self._discount_of(k, v), 0)
+            p = np.where(total > 0, _ratio(discounted + gamma_num * p, total), p)
+        return p
+
+
+# --------------------------------------------------------------------------- generation
+
+def generate(model: NgramLM, context=(), steps: int = 20, temperature: float = 1.0,
+             greedy: bool = False, rng: np.random.Generator | None = None,
+             stop_id: int | None = None) -> np.ndarray:
+    """Continue ``context`` by ``steps`` token ids, sampled from p^(1/T) (renormalised)
+    or, with ``greedy``, the most probable each time. Stops early after ``stop_id``."""
+    if not greedy and not (isinstance(temperature, (int, float)) and temperature > 0
+                           and math.isfinite(temperature)):
+        raise ValueError(f"temperature must be a number > 0, got {temperature!r} "
+                         "(use greedy=True for the limit T → 0)")
+    if steps < 0:
+        raise ValueError(f"steps must be ≥ 0, got {steps}")
+    rng = rng if rng is not None else np.random.default_rng()
+    history = [int(i) for i in _check_stream(np.asarray(context, dtype=np.int64),
+                                             model.vocab_size, "context")]
+    out = []
+    for _ in range(steps):
+        p = model.distribution(history[-(model.order - 1):] if model.order > 1 else [])
+        if greedy:
+            nxt = int(np.argmax(p))
+        else:
+            with np.errstate(divide="ignore"):
+                logits = np.log(p) / temperature
+            q = np.exp(logits - logits.max())
+            nxt = int(rng.choice(len(q), p=q / q.sum()))
+        out.append(nxt)
+        history.append(nxt)
+        if nxt == stop_id:
+            break
+    return np.asarray(out, dtype=np.int64)
+
+
+# --------------------------------------------------------------------------- inspection
+
+def count_matrix(counts: NgramCounts) -> np.ndarray:
+    """Bigram counts as a (V, V) matrix: row = previous token, column = next token."""
+    if counts.order < 2:
+        raise ValueError("a count matrix needs bigram counts: fit with order ≥ 2")
+    unigrams, bigrams = counts.orders[0], counts.orders[1]
+    matrix = np.zeros((counts.vocab_size, counts.vocab_size), dtype=np.int64)
+    np.add.at(matrix, (unigrams.word[bigrams.prefix], bigrams.word), bigrams.counts)
+    return matrix
+
+
+# --------------------------------------------------------------------------- reference
+
+def nltk_kneser_ney(tokens: list[str], order: int, discount: float = 0.1, pad: str = "<eos>"):
+    """``nltk.lm.KneserNeyInterpolated`` fitted on exactly the k-grams that
+    :class:`NgramCounts` counts (the stream padded with ``order - 1`` pads).
+
+    It equals ``KneserNey(order, discount=[0] + [discount] * (order - 1))``: nltk's
+    lowest order is the undiscounted continuation unigram. For checks only: nltk
+    scores each token by scanning every stored n-gram, so keep the corpus small.
+    """
+    from nltk.lm import KneserNeyInterpolated
+
+    padded = [pad] * (order - 1) + list(tokens)
+    grams = [tuple(padded[i - k + 1:i + 1])
+             for i in range(order - 1, len(padded)) for k in range(1, order + 1)]
+    model = KneserNeyInterpolated(order, discount=discount)
+    model.fit([grams], vocabulary_text=sorted(set(padded)))
+    return model
+
+
+def nltk_probs(model, tokens: list[str], pad: str = "<eos>") -> np.ndarray:
+    """p(x_i | previous order-1 tokens) from an nltk model, the stream padded like ours."""
+    n = model.order
+    padded = [pad] * (n - 1) + list(tokens)
+    return np.array([model.score(padded[i], padded[i - n + 1:i]) for i in range(n - 1, len(padded))])
