@@ -1,0 +1,45 @@
+# The two commands a new user types: `make book` and `make test`.
+# PROFILE: smoke | cpu | full | auto    DEVICE: cpu | cuda | auto    ONLY: chapter names
+PYTHON  ?= python3
+PROFILE ?= auto
+DEVICE  ?= auto
+ONLY    ?=
+JOBS    ?= 2
+STAMP   := _build/.installed
+
+.PHONY: book test install unit notebooks book-check data sync clean
+
+# Install what is missing: the CPU torch wheel only where no torch is importable
+# (Colab and GPU machines keep theirs), then the package with its dev tools.
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c "import torch" 2>/dev/null || $(PYTHON) -m pip install torch==2.13.0
+	$(PYTHON) -m pip install -q -e '.[dev]'
+	@mkdir -p $(dir $(STAMP)) && touch $(STAMP)
+
+install: $(STAMP)
+
+book: install
+	$(PYTHON) -m seqlm run --profile $(PROFILE) --device $(DEVICE) $(if $(ONLY),--only $(ONLY))
+
+# make test: unit tests, every notebook under nbval (smoke), the strict book build.
+test: install unit notebooks book-check
+
+unit: install
+	$(PYTHON) -m pytest tests/unit -q -n $(JOBS)
+
+notebooks: install
+	SEQLM_PROFILE=smoke SEQLM_DEVICE=cpu $(PYTHON) -m pytest --nbval-lax -q -n $(JOBS) \
+		--dist loadscope notebooks/*.ipynb
+
+book-check: install
+	$(PYTHON) -m pytest tests/book -q
+
+data: install
+	$(PYTHON) -m seqlm data --markdown
+
+# After editing a chapter's .py twin: regenerate its .ipynb (outputs stay cleared).
+sync:
+	$(PYTHON) -m jupytext --sync notebooks/*.ipynb
+
+clean:
+	rm -rf _build
