@@ -1,0 +1,511 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% tags=["hide-input"]
+# Colab: install the course package when it is missing. Elsewhere this does nothing.
+import importlib.util
+import subprocess
+import sys
+
+if "google.colab" in sys.modules and importlib.util.find_spec("seqlm") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "seqlm @ git+https://github.com/seqlm-course/sequence-models"], check=True)
+
+# %% tags=["parameters"]
+import os
+
+profile = os.environ.get("SEQLM_PROFILE", "auto")  # smoke | cpu | full | auto
+device = os.environ.get("SEQLM_DEVICE", "auto")    # cpu | cuda | auto (n-grams only use the CPU)
+seed = 0
+
+# %% tags=["hide-input"]
+import math
+from collections import Counter
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+
+from seqlm import config, data, metrics, ngram, results, viz
+
+run = config.setup("01_ngrams", profile, device, seed)
+size, rng, timer = run.size, run.rng, results.Timer()
+print(f"profile {run.profile}, device {run.device}, sizes {size}")
+
+# %% [markdown]
+# # 1. n-gram language models
+#
+# A **language model** assigns a probability to every sequence of tokens.
+# Give it "to be or not to" and it should think "be" far more likely than
+# "banana". This chapter builds the oldest kind that works, the **n-gram
+# model**, which predicts a token from the $n-1$ tokens before it by counting
+# {cite}`shannon1948mathematical,jurafsky2025speech`. It is worth knowing well:
+# its failures (zeros, a short memory, tables that explode with $n$) are what
+# every later chapter's neural model was invented to fix, and a well-smoothed
+# n-gram model is the baseline each of them has to beat.
+#
+# We will count, find that raw counts give zero probability to most sentences,
+# repair that with four kinds of smoothing up to **Kneser-Ney**, measure every
+# model by **perplexity** on plays it never saw, and make it write.
+
+# %% [markdown]
+# ## 1.1 The corpus
+#
+# Every word-level model in this book learns from 32 of Shakespeare's plays,
+# picks its settings on three more (*Macbeth*, *As You Like It*, *Richard II*)
+# and is scored on three others (*Hamlet*, *Twelfth Night*, *Henry V*). The
+# split is by play, so the test text is genuinely new. Words are lower-cased,
+# punctuation marks are tokens, and every line ends with `<eos>`. Words seen
+# fewer than three times in training become `<unk>`.
+
+# %%
+corpus = data.load_shakespeare("word")
+vocab = corpus.vocab
+V, EOS = len(vocab), vocab.stoi[data.EOS]
+train = corpus.ids("train")[:size["word_tokens"]]
+valid = corpus.ids("valid")[:size["eval_tokens"]]
+test = corpus.ids("test")[:size["eval_tokens"]]
+print(f"vocabulary {V:,} types; tokens: train {len(train):,}, valid {len(valid):,}, test {len(test):,}")
+print(data.detokenize(corpus.tokens("test")[:40]))
+
+# %% [markdown]
+# ## 1.2 The chain rule, and Markov's shortcut
+#
+# Any joint probability factors exactly into next-token predictions:
+#
+# $$p(x_1, \dots, x_N) = \prod_{i=1}^{N} p(x_i \mid x_1, \dots, x_{i-1}).$$
+#
+# The histories $x_{<i}$ grow without bound and almost none of them repeats,
+# so we cannot estimate these conditionals by counting. The **n-gram
+# assumption** keeps only the last $n-1$ tokens,
+#
+# $$p(x_i \mid x_{<i}) \approx p(x_i \mid x_{i-n+1}, \dots, x_{i-1}),$$
+#
+# and those short histories repeat often enough to count. With $n=1$ (a
+# *unigram* model) nothing of the history is kept; with $n=2$ (*bigram*) one
+# token; with $n=3$ (*trigram*) two. The stream is padded on the left with
+# `<eos>`, so the first word is predicted as if it began a line.
+
+# %% [markdown]
+# ## 1.3 The unigram model ignores order
+#
+# The maximum-likelihood (MLE) unigram model is $p(w) = c(w) / N$: how often
+# $w$ appears in training. Its probability of a line is a product that does not
+# care about the order of the factors, so a line and its shuffle are equally
+# likely. A bigram model sees the difference.
+
+# %%
+unigram = ngram.MLE(1).fit(train, V, EOS)
+bigram = ngram.KneserNey(2).fit(train, V, EOS)
+line = vocab.encode("to be , or not to be : that is the question : <eos>".split())
+shuffled = rng.permutation(line)
+for name, model in [("unigram", unigram), ("bigram", bigram)]:
+    ordered, mixed = (np.log(model.prob(x)).sum() for x in (line, shuffled))
+    print(f"{name:8s} log p(line) = {ordered:7.2f}   log p(shuffled) = {mixed:7.2f}")
+print("shuffled:", " ".join(vocab.decode(shuffled)))
+assert math.isclose(np.log(unigram.prob(line)).sum(), np.log(unigram.prob(shuffled)).sum())
+assert np.log(bigram.prob(line)).sum() > np.log(bigram.prob(shuffled)).sum()
+
+# %% [markdown]
+# ## 1.4 Bigram counts and maximum likelihood
+#
+# The MLE bigram model divides a pair's count by its history's count,
+#
+# $$p_{\text{ML}}(w \mid v) = \frac{c(v\,w)}{c(v)}, \qquad c(v) = \sum_w c(v\,w).$$
+#
+# Here is what it has learnt to expect after "my": the distribution is the
+# row of the bigram table for "my", normalised.
+
+# %%
+bigram_mle = ngram.MLE(2).fit(train, V, EOS)
+after_my = bigram_mle.distribution(vocab.encode(["my"]))
+top = np.argsort(-after_my)[:10]
+print("p(w | my):", ", ".join(f"{vocab.itos[w]} {after_my[w]:.3f}" for w in top))
+assert math.isclose(after_my.sum(), 1.0)
+assert vocab.itos[top[0]] == "lord"  # "my lord" is the commonest pair in the plays
+
+# %% [markdown]
+# ## 1.5 Sparsity: one zero kills the product
+#
+# Most word pairs never occur in a million words of training text, and a test
+# play is full of pairs that are new. An MLE model gives each of them
+# probability 0, so the whole test set gets probability 0. We measure models by
+# **perplexity**, the exponential of the average negative log-probability per
+# token,
+#
+# $$\mathrm{PPL} = \exp\Big(-\frac{1}{N}\sum_{i=1}^N \ln p(x_i \mid h_i)\Big),$$
+#
+# computed from summed logs (a product of a million probabilities underflows
+# to 0 in floating point long before it means anything). A perplexity of 120
+# means the model is as unsure as if it chose uniformly among 120 words. One
+# zero makes it infinite. The table shows how many test n-grams are new.
+
+# %%
+counts5 = ngram.NgramCounts(train, size["max_order"], V, EOS)
+grams, _ = counts5.lookup(test)
+for n in range(1, size["max_order"] + 1):
+    unseen = np.mean(grams[n - 1] < 0)
+    mle = ngram.MLE(n).fit(train, V, EOS).perplexity(test)
+    print(f"n={n}: {unseen:6.1%} of test {n}-grams unseen in train; MLE test perplexity {mle:,.1f}")
+print(f"test tokens that are <unk>: {np.mean(test == 0):.1%}")
+assert all(np.isinf(ngram.MLE(n).fit(train, V, EOS).perplexity(test)) for n in (2, 3))
+
+# %% [markdown]
+# The unigram MLE perplexity is finite only because of `<unk>`: every rare or
+# unseen word was mapped to one token that *is* frequent in training. That is
+# also a caveat for every perplexity in this book. `<unk>` is an easy
+# prediction, so a smaller vocabulary makes perplexity look better; numbers
+# are only comparable with the same vocabulary, which is why every chapter uses
+# this one.
+
+# %% [markdown]
+# ## 1.6 Smoothing
+#
+# Smoothing takes a little probability from what was seen and gives it to what
+# was not. Each method below is fitted on train, has its settings chosen on
+# valid, and is scored on test.
+#
+# ### Add-k
+#
+# Pretend every one of the $|V|$ possible next words was seen $k$ extra times
+# (Laplace is $k=1$):
+#
+# $$p_{\text{add-}k}(w \mid h) = \frac{c(h\,w) + k}{c(h) + k\,|V|}.$$
+#
+# With $|V| \approx 11\,000$ even a small $k$ hands most of the mass to unseen
+# words, and the longer the history the sparser its row, so add-k gets *worse*
+# as $n$ grows. We pick $k$ on valid from a grid.
+
+# %%
+def tune_add_k(n, grid=(1.0, 0.1, 0.03, 0.01, 0.003, 0.001)):
+    """The add-k model of order n whose k gives the lowest valid perplexity."""
+    fitted = [ngram.AddK(n, k).fit(train, V, EOS) for k in grid]
+    return min(fitted, key=lambda m: m.perplexity(valid))
+
+
+orders = range(1, size["max_order"] + 1)
+add_k = {n: tune_add_k(n) for n in orders}
+for n, model in add_k.items():
+    print(f"n={n}: k={model.k:<6} test perplexity {model.perplexity(test):8.1f}")
+
+# %% [markdown]
+# ### Linear interpolation
+#
+# Mix the MLE estimates of every order with the uniform distribution
+# {cite}`jelinek1980interpolated`:
+#
+# $$p_{\text{interp}}(w \mid h) = \frac{\lambda_0}{|V|} + \sum_{k=1}^{n} \lambda_k\, p_{\text{ML}}(w \mid \text{last } k-1 \text{ words of } h), \qquad \sum_k \lambda_k = 1.$$
+#
+# When the long history was never seen, its term is 0 and the shorter ones
+# carry the prediction. The weights are fitted to valid by
+# expectation-maximisation: each step computes, for every valid token, how
+# much of its probability each component supplied, and sets each $\lambda_k$
+# to that component's average share.
+
+# %%
+interpolated = {n: ngram.Interpolated(n).fit(train, V, EOS).tune(valid) for n in orders}
+for n, model in interpolated.items():
+    print(f"n={n}: λ = {np.round(model.lambdas, 3)}  test perplexity {model.perplexity(test):7.1f}")
+
+# %% [markdown]
+# ### Kneser-Ney
+#
+# Two ideas make Kneser-Ney the best of the classical methods
+# {cite}`kneser1995improved,chen1998empirical`.
+#
+# **Absolute discounting.** Subtract a fixed $D \in (0, 1)$ from every seen
+# count. Held-out data shows that a count of $c$ in training is worth about
+# $c - 0.75$ in new text, whatever $c$ is. The mass removed from a history
+# $h$, $D\,N_{1+}(h\,\bullet)$ where $N_{1+}(h\,\bullet)$ is the number of
+# distinct words seen after $h$, goes to the lower-order model:
+#
+# $$p_{\text{KN}}(w \mid h) = \frac{\max(c(h\,w) - D, 0)}{c(h)} + \frac{D\,N_{1+}(h\,\bullet)}{c(h)}\; p_{\text{KN}}(w \mid h').$$
+#
+# **Continuation counts.** The lower-order model is only consulted when the
+# longer history says little, so it should ask "how many different contexts
+# does $w$ complete?" rather than "how often is $w$ seen?". Below the top
+# order, $c(h\,w)$ is replaced by $N_{1+}(\bullet\,h\,w)$, the number of
+# distinct tokens seen before $h\,w$. The words below are frequent yet follow
+# almost nothing but one word, so Kneser-Ney's lower order rightly rates them
+# as unlikely continuations of a new context.
+
+# %%
+unigrams = ngram.NgramCounts(train, 2, V, EOS).orders[0]
+frequent = np.argsort(-unigrams.counts)[:3000]
+narrow = frequent[np.argsort(unigrams.cont[frequent] / unigrams.counts[frequent])[:6]]
+for i in narrow:
+    print(f"{vocab.itos[unigrams.word[i]]:>10s}: seen {unigrams.counts[i]:5d} times, "
+          f"after {unigrams.cont[i]:3d} different words")
+
+# %% [markdown]
+# The recursion ends at the uniform distribution $1/|V|$, so no word has
+# probability 0. **Modified Kneser-Ney** {cite}`chen1998empirical` uses three
+# discounts, $D_1$, $D_2$ and $D_{3+}$, for counts of 1, 2 and 3 or more,
+# each estimated from the counts of counts $n_r$ (how many n-grams occur $r$
+# times): with $Y = n_1 / (n_1 + 2 n_2)$, $D_r = r - (r+1)\,Y\,n_{r+1}/n_r$.
+# Plain Kneser-Ney uses $D = Y$ at each order.
+#
+# First a check against a reference: `nltk.lm.KneserNeyInterpolated` on a
+# small corpus must give the same probability to every test token. (nltk
+# stops the recursion at the undiscounted continuation unigram, which is our
+# model with $D = 0$ at order 1.)
+
+# %%
+small_train, small_test = corpus.tokens("train")[:2000], corpus.tokens("valid")[:300]
+small_vocab = data.Vocab.from_counts(Counter(small_train), specials=(data.EOS,))
+small_test = [t for t in small_test if t in small_vocab]  # nltk gives unknown words 0
+ours = ngram.KneserNey(3, discount=[0.0, 0.1, 0.1]).fit(
+    small_vocab.encode(small_train), len(small_vocab), small_vocab.stoi[data.EOS])
+p_ours = ours.prob(small_vocab.encode(small_test))
+p_nltk = ngram.nltk_probs(ngram.nltk_kneser_ney(small_train, 3, discount=0.1), small_test)
+print(f"largest relative difference over {len(small_test)} tokens: {np.max(np.abs(p_ours / p_nltk - 1)):.1e}")
+assert np.allclose(p_ours, p_nltk, rtol=1e-6, atol=0)
+
+# %%
+kneser_ney = {n: ngram.KneserNey(n).fit(train, V, EOS) for n in orders}
+modified_kn = {n: ngram.KneserNey(n, modified=True).fit(train, V, EOS) for n in orders}
+for n in orders:
+    d = modified_kn[n].discounts[-1]
+    print(f"n={n}: KN {kneser_ney[n].perplexity(test):7.1f} (D={kneser_ney[n].discounts[-1][0]:.2f})   "
+          f"modified KN {modified_kn[n].perplexity(test):7.1f} (D1..3+ = {d[0]:.2f}, {d[1]:.2f}, {d[2]:.2f})")
+
+# %% [markdown]
+# ## 1.7 Perplexity against n
+#
+# All five estimators on the same test plays. The plot leaves out the
+# infinite MLE values.
+
+# %%
+families = {"MLE": {n: ngram.MLE(n).fit(train, V, EOS) for n in orders}, "add-k": add_k,
+            "interpolated": interpolated, "Kneser-Ney": kneser_ney, "modified Kneser-Ney": modified_kn}
+word_ppl = {name: {n: m.perplexity(test) for n, m in models.items()} for name, models in families.items()}
+print(f"{'n':>3}" + "".join(f"{name:>21s}" for name in word_ppl))
+for n in orders:
+    print(f"{n:>3}" + "".join(f"{word_ppl[name][n]:>21,.1f}" for name in word_ppl))
+viz.lines_by_order(word_ppl, "test perplexity (log scale)", "Word level: perplexity against n", logy=True)
+plt.show()
+
+# %% [markdown]
+# What the table shows, and the code below checks on the `cpu` and `full`
+# profiles:
+#
+# - MLE is infinite from bigrams on; add-k is finite but gets worse with every
+#   extra word of history.
+# - Interpolation and Kneser-Ney improve from unigrams to trigrams, and
+#   Kneser-Ney beats interpolation at every order from 2.
+# - Beyond trigrams there is little left to gain from a million words of
+#   training text: most 4- and 5-gram histories of the test plays were never
+#   seen, so the longer models fall back on their trigram estimates.
+#   Modified Kneser-Ney is the best model of the chapter.
+
+# %%
+best_n = min(orders, key=lambda n: word_ppl["modified Kneser-Ney"][n])
+best_word_ppl = word_ppl["modified Kneser-Ney"][best_n]
+print(f"best: modified Kneser-Ney, n={best_n}, test perplexity {best_word_ppl:.1f}")
+assert all(np.isinf(word_ppl["MLE"][n]) for n in orders if n > 1)
+assert all(math.isfinite(word_ppl[name][n]) for name in word_ppl if name != "MLE" for n in orders)
+if run.profile != "smoke":
+    assert word_ppl["add-k"][3] > word_ppl["add-k"][2]
+    for name in ("interpolated", "Kneser-Ney"):
+        assert word_ppl[name][3] < word_ppl[name][2] < word_ppl[name][1]
+    assert all(word_ppl["Kneser-Ney"][n] < word_ppl["interpolated"][n] for n in orders if n > 1)
+    assert all(word_ppl["modified Kneser-Ney"][n] <= word_ppl["Kneser-Ney"][n] for n in orders if n > 2)
+    assert abs(word_ppl["Kneser-Ney"][5] - word_ppl["Kneser-Ney"][3]) < 0.02 * word_ppl["Kneser-Ney"][3]
+    assert best_word_ppl == min(v for ppl in word_ppl.values() for v in ppl.values())
+
+# %% [markdown]
+# ### What `<eos>` and `<unk>` do to perplexity
+#
+# Perplexity averages over *every* token the model predicts, the special ones
+# included. `<eos>` is easy (lines end at punctuation), and so is `<unk>`,
+# which stands for thousands of rare words at once. Leaving either out of the
+# average changes the number, so a perplexity is only meaningful with its
+# vocabulary and its conventions stated.
+
+# %%
+p3 = kneser_ney[3].prob(test)
+for label, keep in [("every token", np.ones(len(test), bool)), ("without <eos>", test != EOS),
+                    ("without <unk>", test != 0)]:
+    print(f"trigram KN perplexity, {label:14s}: {metrics.perplexity(p3[keep]):7.1f}")
+print(f"mean log-probability: <eos> {np.log(p3[test == EOS]).mean():.2f}, "
+      f"<unk> {np.log(p3[test == 0]).mean():.2f}, all tokens {np.log(p3).mean():.2f}")
+if run.profile != "smoke":
+    assert metrics.perplexity(p3[test != EOS]) > metrics.perplexity(p3)
+    assert metrics.perplexity(p3[test != 0]) > metrics.perplexity(p3)
+
+# %% [markdown]
+# ## 1.8 Characters
+#
+# The same code counts characters. With only about 80 symbols the tables stay
+# dense for much longer histories, so character models keep improving up to
+# $n \approx 7$, where a history is more than a word long. Character models are
+# measured in **bits per character**, $H / \ln 2$ with $H$ the cross-entropy
+# in nats.
+
+# %%
+chars = data.load_shakespeare("char")
+char_train = chars.ids("train")[:size["char_chars"]]
+char_test = chars.ids("test")[:size["char_chars"]]
+NEWLINE, char_orders = chars.vocab.stoi["\n"], range(1, size["char_max_order"] + 1)
+char_models = {n: ngram.KneserNey(n, modified=True).fit(char_train, len(chars.vocab), NEWLINE)
+               for n in char_orders}
+char_nats = {n: metrics.cross_entropy(m.prob(char_test)) for n, m in char_models.items()}
+for n in char_orders:
+    print(f"n={n:2d}: {char_nats[n]:.3f} nats = {metrics.bits(char_nats[n]):.3f} bits per character")
+viz.lines_by_order({"modified Kneser-Ney": {n: metrics.bits(h) for n, h in char_nats.items()}},
+                   "test bits per character", "Character level: bits per character against n")
+plt.show()
+
+# %%
+best_char_n = min(char_orders, key=char_nats.get)
+print(f"best character order: n={best_char_n}, {metrics.bits(char_nats[best_char_n]):.3f} bits per character")
+assert char_nats[2] < char_nats[1]
+if run.profile != "smoke":
+    assert best_char_n >= 6
+    assert metrics.bits(char_nats[best_char_n]) < 2.5
+
+# %% [markdown]
+# ## 1.9 Storage grows with n
+#
+# A model of order $n$ stores every distinct k-gram for $k \le n$. The number
+# of possible n-grams is $|V|^n$; the number seen grows more slowly, but for
+# words it soon approaches one new n-gram per training token, which is another
+# way of saying that long histories almost never repeat.
+
+# %%
+word_types = {n: counts5.num_grams(n) for n in orders}
+char_types = {n: char_models[n].counts.num_grams(n) for n in char_orders}
+ax = viz.lines_by_order({"words": word_types, "characters": char_types}, "distinct n-grams in train",
+                        "Distinct n-grams against n", logy=True)
+ax.axhline(len(train), color="grey", ls=":", label="word tokens in train")
+ax.legend()
+plt.show()
+print(f"count tables of the {size['max_order']}-gram word model: {counts5.nbytes / 2**20:.0f} MiB")
+assert all(word_types[n] < word_types[n + 1] for n in orders if n + 1 in word_types)
+assert word_types[size["max_order"]] <= len(train)
+if run.profile != "smoke":
+    assert word_types[5] > 0.9 * len(train)  # nearly every 5-gram of the plays is new
+
+# %% [markdown]
+# ## 1.10 Generation
+#
+# A language model can write: sample a token from $p(\cdot \mid h)$, append it,
+# repeat. A **temperature** $T$ reshapes the distribution before sampling,
+# $p_T(w) \propto p(w)^{1/T}$: $T<1$ sharpens it towards the likeliest words,
+# $T>1$ flattens it towards uniform. As $T \to 0$ sampling becomes **greedy
+# decoding**, always taking the most likely word, which quickly falls into a
+# loop ("the the the", or here a short cycle of common words).
+
+# %%
+def write(model, steps=30, temperature=1.0, greedy=False, start="<eos>"):
+    ids = ngram.generate(model, vocab.encode(start.split()), steps, temperature, greedy, rng)
+    return data.detokenize(vocab.decode(ids))
+
+
+for temperature in (0.5, 1.0, 1.5):
+    print(f"--- trigram Kneser-Ney, T = {temperature}")
+    for _ in range(size["samples"]):
+        print(write(kneser_ney[3], temperature=temperature).replace("\n", " / "))
+
+# %%
+greedy = ngram.generate(kneser_ney[3], [EOS], 40, greedy=True)
+print("greedy:", data.detokenize(vocab.decode(greedy)).replace("\n", " / "))
+tail = tuple(greedy[-6:])
+repeats = any(tuple(greedy[i:i + 6]) == tail for i in range(len(greedy) - 6))
+assert repeats, "greedy decoding from a trigram model should end in a loop"
+
+# %% [markdown]
+# ## 1.11 Characters of made-up words
+#
+# The CMU Pronouncing Dictionary gives 120 000 English words. Counted as
+# characters, with `.` marking where a word starts and ends, the bigram table
+# is a 27 × 27 picture of English spelling: `q` is followed by `u`, words
+# rarely end in `j`, vowels and consonants alternate. Sampling from a trigram
+# model of it invents plausible words.
+
+# %%
+words = data.cmudict_words()
+letters = data.Vocab.from_counts(Counter("".join(words)), specials=(".",))
+dot = letters.stoi["."]
+word_stream = letters.encode(list("." + ".".join(words) + "."))
+table = ngram.count_matrix(ngram.NgramCounts(word_stream, 2, len(letters), dot))
+shown = [i for i in range(len(letters)) if letters.itos[i] != data.UNK]
+viz.heatmap(np.log1p(table[np.ix_(shown, shown)]), [letters.itos[i] for i in shown],
+            "log(1 + bigram count), CMU dictionary")
+plt.show()
+assert table[letters.stoi["q"]].argmax() == letters.stoi["u"]
+
+# %%
+speller = ngram.KneserNey(3, modified=True).fit(word_stream, len(letters), dot)
+known, made_up = set(words), []
+while len(made_up) < 12:
+    spelled = "".join(letters.decode(ngram.generate(speller, [dot], 20, rng=rng, stop_id=dot)))
+    if spelled.rstrip("."):
+        made_up.append(spelled.rstrip("."))
+print(", ".join(made_up))
+print(f"{np.mean([w not in known for w in made_up]):.0%} of them are not in the dictionary")
+
+# %% [markdown]
+# ## 1.12 Try it
+#
+# Pick the order and the temperature. (On the static page the widget shows the
+# samples for its starting values; run the notebook to move the sliders.)
+
+# %%
+def show_samples(n=3, temperature=1.0):
+    model = modified_kn[n]
+    for _ in range(3):
+        print(write(model, steps=25, temperature=temperature).replace("\n", " / "))
+
+
+widgets.interact(show_samples,
+                 n=widgets.IntSlider(value=3, min=1, max=size["max_order"], description="order n"),
+                 temperature=widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1,
+                                                 description="temperature"));
+
+# %% [markdown]
+# ## 1.13 Results
+#
+# The chapter's headline numbers go to the book's results page.
+
+# %%
+headline = {f"word test perplexity, {name}, n={n}": word_ppl[name][n]
+            for name in ("add-k", "interpolated", "Kneser-Ney", "modified Kneser-Ney") for n in orders}
+headline |= {f"word test perplexity, MLE, n={n}": word_ppl["MLE"][n] for n in (1, 2, 3)}
+headline |= {f"char test bits per character, modified Kneser-Ney, n={n}": metrics.bits(h)
+             for n, h in char_nats.items()}
+path = results.save("01_ngrams", run.profile, run.device, headline, timer.seconds)
+print(f"{len(headline)} numbers written to {path} after {timer.seconds:.1f} s")
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **Add-k by hand.** For the bigram "my lord", compute $p_{\text{add-}k}$ with
+#    $k = 1$ from `bigram_mle.counts` and check it against `ngram.AddK(2, 1.0)`.
+# 2. **Kneser-Ney from counts.** Write $p_{\text{KN}}(w \mid h)$ for a bigram
+#    model with a single discount $D$, using only the count tables, and check
+#    that your probabilities over the whole vocabulary sum to 1 for ten random
+#    histories. (This is the graded assignment of the chapter.)
+# 3. **Perplexity.** Show that a model that gives every token probability $1/|V|$
+#    has perplexity exactly $|V|$. What is the perplexity of the unigram model on
+#    the *training* split, and why is it lower than on test?
+# 4. **Discounts.** Plot the test perplexity of the trigram Kneser-Ney model
+#    against a fixed discount $D \in \{0.1, 0.3, \dots, 0.9\}$. Where does the
+#    estimate $D = n_1/(n_1 + 2n_2)$ fall?
+# 5. **Temperature.** Sample at $T = 0.1$ and $T = 3$. Describe what you see, and
+#    explain it from $p_T(w) \propto p(w)^{1/T}$.
+# 6. **Characters.** Why does the character model stop improving around $n = 7$
+#    while the word model stops at $n = 3$? Estimate, for each, how often the
+#    test histories of length $n-1$ were seen in training.
