@@ -260,7 +260,11 @@ class AddK(MLE):
 
 class Interpolated(MLE):
     """Linear interpolation (Jelinek-Mercer) of the uniform and the order-1 … n ML estimates:
-    p(w | h) = λ_0 / V + Σ_k λ_k p_ML(w | last k-1 words of h)."""
+    p(w | h) = λ_0 / V + Σ_k λ_k p_ML(w | last k-1 words of h).
+
+    An order whose history was never seen has no estimate; its weight is shared
+    out among the others (the λ of the defined components are renormalised).
+    """
 
     name = "interpolated"
 
@@ -277,24 +281,35 @@ class Interpolated(MLE):
                              f"with λ_0 > 0 so no word gets probability 0; got {lambdas}")
         return lambdas
 
-    def components(self, grams, histories) -> np.ndarray:
-        """Columns: 1/V, then p_ML of orders 1 … n; shape (tokens, n + 1)."""
+    def components(self, grams, histories) -> tuple[np.ndarray, np.ndarray]:
+        """Columns 1/V, then p_ML of orders 1 … n, and whether each is defined
+        (its history was seen); two arrays of shape (tokens, n + 1)."""
         uniform = np.full(len(grams[0]), 1.0 / self.vocab_size)
-        return np.stack([uniform] + [self.ml(k, grams, histories)
+        comp = np.stack([uniform] + [self.ml(k, grams, histories)
                                      for k in range(1, self.order + 1)], axis=1)
+        defined = np.stack([np.ones(len(grams[0]), bool)] + [
+            _gather(self._totals[k - 1], histories[k - 1]) > 0
+            for k in range(1, self.order + 1)], axis=1)
+        return comp, defined
+
+    @staticmethod
+    def _weights(lambdas: np.ndarray, defined: np.ndarray) -> np.ndarray:
+        weights = lambdas * defined                        # (T, n+1)
+        return weights / weights.sum(axis=1, keepdims=True)
 
     def _probs(self, grams, histories):
-        return self.components(grams, histories) @ self.lambdas
+        comp, defined = self.components(grams, histories)
+        return (comp * self._weights(self.lambdas, defined)).sum(axis=1)
 
     def tune(self, valid_ids, iterations: int = 200, tol: float = 1e-7) -> "Interpolated":
-        """Fit the λ to held-out ids by expectation-maximisation (each step raises the
-        held-out likelihood); returns self."""
-        comp = self.components(*self._fitted().lookup(valid_ids))  # (T, n+1)
+        """Fit the λ to held-out ids by expectation-maximisation: each step credits every
+        component with its share of each token's probability; returns self."""
+        comp, defined = self.components(*self._fitted().lookup(valid_ids))
         lambdas = np.full(self.order + 1, 1.0 / (self.order + 1))
         for _ in range(iterations):
-            weighted = comp * lambdas                            # (T, n+1)
-            resp = weighted / weighted.sum(axis=1, keepdims=True)  # posterior of each component
-            new = resp.mean(axis=0)
+            weighted = comp * self._weights(lambdas, defined)          # (T, n+1)
+            share = weighted / weighted.sum(axis=1, keepdims=True)      # each component's share
+            new = share.mean(axis=0)
             done = np.abs(new - lambdas).max() < tol
             lambdas = new
             if done:
@@ -311,7 +326,8 @@ def estimate_discounts(values: np.ndarray, modified: bool) -> tuple[float, float
         y = n[1] / (n[1] + 2 * n[2])
         d = [y, y, y] if not modified else [r - (r + 1) * y * n[r + 1] / n[r] for r in (1, 2, 3)]
     fallback = (0.75, 0.75, 0.75) if not modified else (0.5, 1.0, 1.5)
-    return tuple(float(np.clip(x, 0, r)) if np.isfinite(x) else f
+    # too few counts (no singletons, say) give D <= 0 or nan: use the usual defaults
+    return tuple(float(min(x, r)) if np.isfinite(x) and x > 0 else f
                  for x, r, f in zip(d, (1, 2, 3), fallback))
 
 
