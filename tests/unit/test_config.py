@@ -1,0 +1,66 @@
+import numpy as np
+import pytest
+import torch
+
+from seqlm import config
+
+
+def test_explicit_profile_wins_over_environment(monkeypatch):
+    monkeypatch.setenv("SEQLM_PROFILE", "full")
+    assert config.resolve_profile("smoke") == "smoke"
+
+
+def test_environment_gives_the_profile_when_the_parameter_is_none(monkeypatch):
+    monkeypatch.setenv("SEQLM_PROFILE", "smoke")
+    assert config.resolve_profile(None) == "smoke"
+
+
+@pytest.mark.parametrize("cuda, expected", [(True, "full"), (False, "cpu")])
+def test_auto_profile_follows_cuda(monkeypatch, cuda, expected):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda)
+    assert config.resolve_profile("auto") == expected
+
+
+def test_unknown_profile_lists_the_choices():
+    with pytest.raises(ValueError, match="smoke, cpu, full, auto"):
+        config.resolve_profile("huge")
+
+
+def test_unknown_device_lists_the_choices():
+    with pytest.raises(ValueError, match="auto, cpu, cuda"):
+        config.resolve_device("tpu")
+
+
+def test_cuda_without_a_gpu_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.raises(RuntimeError, match="no CUDA GPU"):
+        config.resolve_device("cuda")
+    assert config.resolve_device("auto") == torch.device("cpu")
+
+
+def test_every_chapter_has_sizes_for_every_profile():
+    for chapter, by_profile in config.SIZES.items():
+        assert set(by_profile) == set(config.PROFILES), chapter
+        keys = {p: set(s) for p, s in by_profile.items()}
+        assert len({frozenset(k) for k in keys.values()}) == 1, f"{chapter}: profiles differ in keys"
+
+
+def test_sizes_need_a_concrete_profile():
+    with pytest.raises(ValueError):
+        config.sizes("01_ngrams", "auto")
+    with pytest.raises(KeyError, match="known"):
+        config.sizes("99_nothing", "cpu")
+
+
+def test_seeding_makes_runs_repeat():
+    first = config.seed_everything(3).random(3), torch.rand(3)
+    second = config.seed_everything(3).random(3), torch.rand(3)
+    np.testing.assert_array_equal(first[0], second[0])
+    assert torch.equal(first[1], second[1])
+
+
+def test_setup_resolves_everything(monkeypatch):
+    monkeypatch.setenv("SEQLM_PROFILE", "smoke")
+    run = config.setup("01_ngrams", None, "cpu", seed=1)
+    assert (run.profile, str(run.device), run.seed) == ("smoke", "cpu", 1)
+    assert run.size == config.SIZES["01_ngrams"]["smoke"]

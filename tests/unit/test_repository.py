@@ -1,0 +1,67 @@
+"""The repository's own conventions (DESIGN.md §1, §6)."""
+
+import json
+import re
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_there_are_chapters():
+    assert NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_conventions(path):
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    assert all(not c.get("outputs") and not c.get("execution_count") for c in code), \
+        "commit notebooks with outputs cleared"
+    assert "google.colab" in "".join(code[0]["source"]), "the first cell is the Colab install guard"
+    params = "".join(code[1]["source"])
+    assert "parameters" in code[1]["metadata"].get("tags", [])
+    for name in ("profile", "device", "seed"):
+        assert re.search(rf"^{name} = ", params, re.M), name
+    assert "SEQLM_PROFILE" in params and "SEQLM_DEVICE" in params
+    for cell in nb["cells"]:
+        lines = "".join(cell["source"]).splitlines()
+        assert len(lines) <= 40, "a cell longer than a screen"
+        if cell["cell_type"] == "code":
+            assert max(map(len, lines), default=0) <= 100, "a code line wider than the page"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_and_its_script_twin_agree(path, tmp_path):
+    twin = path.with_suffix(".py")
+    assert twin.is_file(), f"{twin.name} is missing: run `make sync`"
+    out = tmp_path / "from_ipynb.py"
+    subprocess.run([sys.executable, "-m", "jupytext", "--to", "py:percent", str(path), "-o", str(out)],
+                   check=True, capture_output=True)
+    assert out.read_text() == twin.read_text(), f"{path.name} and {twin.name} differ: run `make sync`"
+
+
+def _names(requirements):
+    return {re.split(r"[<>=!~ \[]", r, maxsplit=1)[0].lower(): r for r in requirements}
+
+
+def test_environment_yml_lists_the_same_dependencies_as_pyproject():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = list(project["dependencies"])
+    for extra in project["optional-dependencies"].values():
+        declared += [r for r in extra if not r.startswith("seqlm")]
+    env = yaml.safe_load((ROOT / "environment.yml").read_text())
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    assert _names([p for p in pip if not p.startswith("-e")]) == _names(declared)
+
+
+def test_torch_is_a_range_so_colab_keeps_its_build():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert "torch>=2.3" in project["dependencies"]
