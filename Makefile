@@ -21,18 +21,21 @@ install: $(STAMP)
 book: install
 	$(PYTHON) -m seqlm run --profile $(PROFILE) --device $(DEVICE) $(if $(ONLY),--only $(ONLY))
 
-# make test: unit tests, every notebook under nbval (smoke), the strict book build.
+# make test: unit tests, every notebook under nbval (smoke), the strict book build,
+# then one line with the totals of all three.
+REPORTS := _build/reports
 test: install unit notebooks book-check
+	@$(PYTHON) tests/summarize.py $(REPORTS)/unit.xml $(REPORTS)/notebooks.xml $(REPORTS)/book.xml
 
 unit: install
-	$(PYTHON) -m pytest tests/unit -q -n $(JOBS)
+	$(PYTHON) -m pytest tests/unit -q -n $(JOBS) --junitxml=$(REPORTS)/unit.xml
 
 notebooks: install
 	SEQLM_PROFILE=smoke SEQLM_DEVICE=cpu $(PYTHON) -m pytest --nbval-lax -q -n $(JOBS) \
-		--dist loadscope notebooks/*.ipynb
+		--dist loadscope --junitxml=$(REPORTS)/notebooks.xml notebooks/*.ipynb
 
 book-check: install
-	$(PYTHON) -m pytest tests/book -q
+	$(PYTHON) -m pytest tests/book -q --junitxml=$(REPORTS)/book.xml
 
 data: install
 	$(PYTHON) -m seqlm data --markdown

@@ -27,7 +27,7 @@ if "google.colab" in sys.modules and importlib.util.find_spec("seqlm") is None:
 import os
 
 profile = os.environ.get("SEQLM_PROFILE", "auto")  # smoke | cpu | full | auto
-device = os.environ.get("SEQLM_DEVICE", "auto")    # cpu | cuda | auto (n-grams only use the CPU)
+device = os.environ.get("SEQLM_DEVICE", "auto")    # cpu | cuda | auto (n-grams use the CPU)
 seed = 0
 
 # %% tags=["hide-input"]
@@ -77,7 +77,8 @@ V, EOS = len(vocab), vocab.stoi[data.EOS]
 train = corpus.ids("train")[:size["word_tokens"]]
 valid = corpus.ids("valid")[:size["eval_tokens"]]
 test = corpus.ids("test")[:size["eval_tokens"]]
-print(f"vocabulary {V:,} types; tokens: train {len(train):,}, valid {len(valid):,}, test {len(test):,}")
+print(f"vocabulary {V:,} types")
+print(f"tokens: train {len(train):,}, valid {len(valid):,}, test {len(test):,}")
 print(data.detokenize(corpus.tokens("test")[:40]))
 
 # %% [markdown]
@@ -158,7 +159,7 @@ grams, _ = counts5.lookup(test)
 for n in range(1, size["max_order"] + 1):
     unseen = np.mean(grams[n - 1] < 0)
     mle = ngram.MLE(n).fit(train, V, EOS).perplexity(test)
-    print(f"n={n}: {unseen:6.1%} of test {n}-grams unseen in train; MLE test perplexity {mle:,.1f}")
+    print(f"n={n}: {unseen:6.1%} of test {n}-grams unseen in train; MLE perplexity {mle:,.1f}")
 print(f"test tokens that are <unk>: {np.mean(test == 0):.1%}")
 assert all(np.isinf(ngram.MLE(n).fit(train, V, EOS).perplexity(test)) for n in (2, 3))
 
@@ -217,7 +218,8 @@ for n, model in add_k.items():
 # %%
 interpolated = {n: ngram.Interpolated(n).fit(train, V, EOS).tune(valid) for n in orders}
 for n, model in interpolated.items():
-    print(f"n={n}: λ = {np.round(model.lambdas, 3)}  test perplexity {model.perplexity(test):7.1f}")
+    ppl = model.perplexity(test)
+    print(f"n={n}: λ = {np.round(model.lambdas, 3)}  test perplexity {ppl:7.1f}")
 
 # %% [markdown]
 # ### Kneser-Ney
@@ -270,16 +272,18 @@ ours = ngram.KneserNey(3, discount=[0.0, 0.1, 0.1]).fit(
     small_vocab.encode(small_train), len(small_vocab), small_vocab.stoi[data.EOS])
 p_ours = ours.prob(small_vocab.encode(small_test))
 p_nltk = ngram.nltk_probs(ngram.nltk_kneser_ney(small_train, 3, discount=0.1), small_test)
-print(f"largest relative difference over {len(small_test)} tokens: {np.max(np.abs(p_ours / p_nltk - 1)):.1e}")
+worst = np.max(np.abs(p_ours / p_nltk - 1))
+print(f"largest relative difference over {len(small_test)} tokens: {worst:.1e}")
 assert np.allclose(p_ours, p_nltk, rtol=1e-6, atol=0)
 
 # %%
 kneser_ney = {n: ngram.KneserNey(n).fit(train, V, EOS) for n in orders}
 modified_kn = {n: ngram.KneserNey(n, modified=True).fit(train, V, EOS) for n in orders}
 for n in orders:
-    d = modified_kn[n].discounts[-1]
-    print(f"n={n}: KN {kneser_ney[n].perplexity(test):7.1f} (D={kneser_ney[n].discounts[-1][0]:.2f})   "
-          f"modified KN {modified_kn[n].perplexity(test):7.1f} (D1..3+ = {d[0]:.2f}, {d[1]:.2f}, {d[2]:.2f})")
+    kn, mkn = kneser_ney[n], modified_kn[n]
+    d = ", ".join(f"{x:.2f}" for x in mkn.discounts[-1])
+    print(f"n={n}: KN {kn.perplexity(test):7.1f} (D = {kn.discounts[-1][0]:.2f})   "
+          f"modified KN {mkn.perplexity(test):7.1f} (D1, D2, D3+ = {d})")
 
 # %% [markdown]
 # ## 1.7 Perplexity against n
@@ -288,13 +292,16 @@ for n in orders:
 # infinite MLE values.
 
 # %%
-families = {"MLE": {n: ngram.MLE(n).fit(train, V, EOS) for n in orders}, "add-k": add_k,
-            "interpolated": interpolated, "Kneser-Ney": kneser_ney, "modified Kneser-Ney": modified_kn}
-word_ppl = {name: {n: m.perplexity(test) for n, m in models.items()} for name, models in families.items()}
+families = {"MLE": {n: ngram.MLE(n).fit(train, V, EOS) for n in orders},
+            "add-k": add_k, "interpolated": interpolated,
+            "Kneser-Ney": kneser_ney, "modified Kneser-Ney": modified_kn}
+word_ppl = {name: {n: m.perplexity(test) for n, m in models.items()}
+            for name, models in families.items()}
 print(f"{'n':>3}" + "".join(f"{name:>21s}" for name in word_ppl))
 for n in orders:
     print(f"{n:>3}" + "".join(f"{word_ppl[name][n]:>21,.1f}" for name in word_ppl))
-viz.lines_by_order(word_ppl, "test perplexity (log scale)", "Word level: perplexity against n", logy=True)
+viz.lines_by_order(word_ppl, "test perplexity (log scale)", "Word level: perplexity against n",
+                   logy=True)
 plt.show()
 
 # %% [markdown]
@@ -315,14 +322,15 @@ best_n = min(orders, key=lambda n: word_ppl["modified Kneser-Ney"][n])
 best_word_ppl = word_ppl["modified Kneser-Ney"][best_n]
 print(f"best: modified Kneser-Ney, n={best_n}, test perplexity {best_word_ppl:.1f}")
 assert all(np.isinf(word_ppl["MLE"][n]) for n in orders if n > 1)
-assert all(math.isfinite(word_ppl[name][n]) for name in word_ppl if name != "MLE" for n in orders)
+assert all(math.isfinite(v) for name in word_ppl if name != "MLE" for v in word_ppl[name].values())
 if run.profile != "smoke":
     assert word_ppl["add-k"][3] > word_ppl["add-k"][2]
     for name in ("interpolated", "Kneser-Ney"):
         assert word_ppl[name][3] < word_ppl[name][2] < word_ppl[name][1]
     assert all(word_ppl["Kneser-Ney"][n] < word_ppl["interpolated"][n] for n in orders if n > 1)
-    assert all(word_ppl["modified Kneser-Ney"][n] <= word_ppl["Kneser-Ney"][n] for n in orders if n > 2)
-    assert abs(word_ppl["Kneser-Ney"][5] - word_ppl["Kneser-Ney"][3]) < 0.02 * word_ppl["Kneser-Ney"][3]
+    kn, mkn = word_ppl["Kneser-Ney"], word_ppl["modified Kneser-Ney"]
+    assert all(mkn[n] <= kn[n] for n in orders if n > 2)
+    assert abs(kn[5] - kn[3]) < 0.02 * kn[3]  # beyond trigrams, little to gain
     assert best_word_ppl == min(v for ppl in word_ppl.values() for v in ppl.values())
 
 # %% [markdown]
@@ -363,18 +371,19 @@ char_models = {n: ngram.KneserNey(n, modified=True).fit(char_train, len(chars.vo
                for n in char_orders}
 char_nats = {n: metrics.cross_entropy(m.prob(char_test)) for n, m in char_models.items()}
 for n in char_orders:
-    print(f"n={n:2d}: {char_nats[n]:.3f} nats = {metrics.bits(char_nats[n]):.3f} bits per character")
+    print(f"n={n:2d}: {char_nats[n]:.3f} nats = {metrics.bits(char_nats[n]):.3f} bits/character")
 viz.lines_by_order({"modified Kneser-Ney": {n: metrics.bits(h) for n, h in char_nats.items()}},
                    "test bits per character", "Character level: bits per character against n")
 plt.show()
 
 # %%
 best_char_n = min(char_orders, key=char_nats.get)
-print(f"best character order: n={best_char_n}, {metrics.bits(char_nats[best_char_n]):.3f} bits per character")
+best_bits = metrics.bits(char_nats[best_char_n])
+print(f"best character order: n={best_char_n}, {best_bits:.3f} bits per character")
 assert char_nats[2] < char_nats[1]
 if run.profile != "smoke":
     assert best_char_n >= 6
-    assert metrics.bits(char_nats[best_char_n]) < 2.5
+    assert best_bits < 2.5
 
 # %% [markdown]
 # ## 1.9 Storage grows with n
@@ -387,8 +396,8 @@ if run.profile != "smoke":
 # %%
 word_types = {n: counts5.num_grams(n) for n in orders}
 char_types = {n: char_models[n].counts.num_grams(n) for n in char_orders}
-ax = viz.lines_by_order({"words": word_types, "characters": char_types}, "distinct n-grams in train",
-                        "Distinct n-grams against n", logy=True)
+ax = viz.lines_by_order({"words": word_types, "characters": char_types},
+                        "distinct n-grams in train", "Distinct n-grams against n", logy=True)
 ax.axhline(len(train), color="grey", ls=":", label="word tokens in train")
 ax.legend()
 plt.show()
@@ -471,7 +480,8 @@ def show_samples(n=3, temperature=1.0):
 
 
 widgets.interact(show_samples,
-                 n=widgets.IntSlider(value=3, min=1, max=size["max_order"], description="order n"),
+                 n=widgets.IntSlider(value=3, min=1, max=size["max_order"],
+                                     description="order n"),
                  temperature=widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1,
                                                  description="temperature"));
 
@@ -481,8 +491,9 @@ widgets.interact(show_samples,
 # The chapter's headline numbers go to the book's results page.
 
 # %%
+smoothed = ("add-k", "interpolated", "Kneser-Ney", "modified Kneser-Ney")
 headline = {f"word test perplexity, {name}, n={n}": word_ppl[name][n]
-            for name in ("add-k", "interpolated", "Kneser-Ney", "modified Kneser-Ney") for n in orders}
+            for name in smoothed for n in orders}
 headline |= {f"word test perplexity, MLE, n={n}": word_ppl["MLE"][n] for n in (1, 2, 3)}
 headline |= {f"char test bits per character, modified Kneser-Ney, n={n}": metrics.bits(h)
              for n, h in char_nats.items()}

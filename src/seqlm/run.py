@@ -10,6 +10,7 @@ the corpora and prints their statistics.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
 import subprocess
@@ -54,6 +55,17 @@ def execute(root: Path, chapter: str, profile: str, device: str, build: Path) ->
     return time.perf_counter() - start
 
 
+def _hide_injected_parameters(source: Path, target: Path) -> None:
+    """Copy a notebook, removing papermill's injected-parameters cell from the page
+    (the setup cell prints the profile and device that were used)."""
+    notebook = json.loads(source.read_text())
+    for cell in notebook["cells"]:
+        tags = cell.get("metadata", {}).get("tags", [])
+        if "injected-parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    target.write_text(json.dumps(notebook, indent=1))
+
+
 def stage(root: Path, build: Path) -> Path:
     """Copy the book's sources to ``build/site``, executed chapters replacing clean ones,
     and fill the results page from ``build/results``."""
@@ -64,11 +76,12 @@ def stage(root: Path, build: Path) -> Path:
     for name in ("_config.yml", "_toc.yml"):
         shutil.copy2(root / name, site / name)
     shutil.copytree(root / "book", site / "book")
+    shutil.copytree(root / "_static", site / "_static")
     (site / "notebooks").mkdir()
     for chapter in chapters(root):
         executed = build / "executed" / f"{chapter}.ipynb"
-        shutil.copy2(executed if executed.is_file() else root / "notebooks" / f"{chapter}.ipynb",
-                     site / "notebooks" / f"{chapter}.ipynb")
+        source = executed if executed.is_file() else root / "notebooks" / f"{chapter}.ipynb"
+        _hide_injected_parameters(source, site / "notebooks" / f"{chapter}.ipynb")
     page = site / "book" / "results.md"
     tables = results.render_markdown(results.load_all(build / "results"))
     page.write_text(page.read_text().replace(RESULTS_MARKER, tables))
