@@ -274,7 +274,7 @@ def _prepare_shakespeare(directory: Path) -> dict:
                  "word": " ".join(word_tokens(speeches[split])).replace(f"{EOS} ", f"{EOS}\n")}
         for level, text in texts.items():
             path = directory / f"{level}_{split}.txt"
-            tmp = path.with_suffix(".tmp")
+            tmp = path.with_suffix(f".{os.getpid()}.tmp")
             tmp.write_text(text + ("\n" if level == "word" else ""), encoding="utf-8")
             tmp.replace(path)
             files[path.name] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
@@ -311,7 +311,7 @@ def prepare_shakespeare(directory: Path | None = None, force: bool = False) -> P
         corpus = _build_corpus(directory, level)
         corpus_counts[level] = {s: len(corpus.tokens(s)) for s in SPLITS} | {"vocab": len(corpus.vocab)}
     manifest["counts"] = corpus_counts
-    tmp = manifest_path.with_suffix(".tmp")
+    tmp = manifest_path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     tmp.replace(manifest_path)
     return directory

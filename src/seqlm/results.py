@@ -37,7 +37,7 @@ def save(chapter: str, profile: str, device, metrics: dict, seconds: float,
     directory = Path(directory) if directory else results_dir()
     directory.mkdir(parents=True, exist_ok=True)
     path = directory / f"{chapter}.json"
-    tmp = path.with_suffix(".tmp")
+    tmp = path.with_suffix(f".{os.getpid()}.tmp")
     tmp.write_text(json.dumps(record, indent=2) + "\n")
     tmp.replace(path)
     return path
