@@ -7,7 +7,7 @@ ONLY    ?=
 JOBS    ?= 2
 STAMP   := _build/.installed
 
-.PHONY: book test install unit notebooks book-check data sync clean
+.PHONY: book test install unit notebooks book-check assignments-check assignments grade data sync clean
 
 # Install what is missing: the CPU torch wheel only where no torch is importable
 # (Colab and GPU machines keep theirs), then the package with its dev tools.
@@ -22,10 +22,11 @@ book: install
 	$(PYTHON) -m seqlm run --profile $(PROFILE) --device $(DEVICE) $(if $(ONLY),--only $(ONLY))
 
 # make test: unit tests, every notebook under nbval (smoke), the strict book build,
-# then one line with the totals of all three.
+# the assignments round trip, then one line with the totals of them all.
 REPORTS := _build/reports
-test: install unit notebooks book-check
-	@$(PYTHON) tests/summarize.py $(REPORTS)/unit.xml $(REPORTS)/notebooks.xml $(REPORTS)/book.xml
+STAGES  := unit notebooks book assignments
+test: install unit notebooks book-check assignments-check
+	@$(PYTHON) tests/summarize.py $(STAGES:%=$(REPORTS)/%.xml)
 
 unit: install
 	$(PYTHON) -m pytest tests/unit -q -n $(JOBS) --junitxml=$(REPORTS)/unit.xml
@@ -36,6 +37,19 @@ notebooks: install
 
 book-check: install
 	$(PYTHON) -m pytest tests/book -q --junitxml=$(REPORTS)/book.xml
+
+assignments-check: install
+	$(PYTHON) -m pytest tests/assignments -q --junitxml=$(REPORTS)/assignments.xml
+
+# The student version of every assignment, into assignments/release/.
+assignments: install
+	$(PYTHON) assignments/course.py release
+
+# Autograde SUBMISSIONS/<student>/<assignment>/*.ipynb into GRADES/grades.csv and feedback/.
+GRADES ?= _build/grades
+grade: install
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder>"; exit 2; }
+	$(PYTHON) assignments/course.py grade "$(SUBMISSIONS)" --out "$(GRADES)"
 
 data: install
 	$(PYTHON) -m seqlm data --markdown

@@ -12,6 +12,7 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+ASSIGNMENTS = sorted((ROOT / "assignments" / "source").glob("*/*.ipynb"))
 
 
 def test_there_are_chapters():
@@ -38,7 +39,7 @@ def test_notebook_conventions(path):
             assert max(map(len, lines), default=0) <= 100, "a code line wider than the page"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + ASSIGNMENTS, ids=lambda p: p.parent.name + "/" + p.stem)
 def test_notebook_and_its_script_twin_agree(path, tmp_path):
     twin = path.with_suffix(".py")
     assert twin.is_file(), f"{twin.name} is missing: run `make sync`"
@@ -65,3 +66,14 @@ def test_environment_yml_lists_the_same_dependencies_as_pyproject():
 def test_torch_is_a_range_so_colab_keeps_its_build():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     assert "torch>=2.3" in project["dependencies"]
+
+
+@pytest.mark.parametrize("path", ASSIGNMENTS, ids=lambda p: p.stem)
+def test_assignment_cells_all_carry_nbgrader_metadata(path):
+    nb = json.loads(path.read_text())
+    assert nb["metadata"]["kernelspec"]["name"] == "python3"
+    ids = [c["metadata"]["nbgrader"]["grade_id"] for c in nb["cells"]]  # KeyError if missing
+    assert len(ids) == len(set(ids))
+    graded = [c for c in nb["cells"] if c["metadata"]["nbgrader"]["grade"]]
+    assert graded and all(c["metadata"]["nbgrader"]["points"] > 0 for c in graded)
+    assert all(not c.get("outputs") for c in nb["cells"] if c["cell_type"] == "code")
