@@ -479,11 +479,12 @@ def show_samples(n=3, temperature=1.0):
         print(write(model, steps=25, temperature=temperature).replace("\n", " / "))
 
 
+label = {"description_width": "7em"}
 widgets.interact(show_samples,
                  n=widgets.IntSlider(value=3, min=1, max=size["max_order"],
-                                     description="order n"),
+                                     description="order n", style=label),
                  temperature=widgets.FloatSlider(value=1.0, min=0.1, max=2.0, step=0.1,
-                                                 description="temperature"));
+                                                 description="temperature", style=label));
 
 # %% [markdown]
 # ## 1.13 Results

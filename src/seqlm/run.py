@@ -21,6 +21,12 @@ from pathlib import Path
 from seqlm import config, results
 
 RESULTS_MARKER = "<!-- results tables -->"
+# What the pages load from the book itself instead of a CDN: npm package path -> vendor/ path.
+VENDORED = {
+    "mathjax/es5": "mathjax",
+    "requirejs/require.js": "require.js",
+    "@jupyter-widgets/html-manager/dist": "npm/@jupyter-widgets/html-manager/dist",
+}
 
 
 def chapters(root: Path) -> list[str]:
@@ -66,6 +72,49 @@ def _hide_injected_parameters(source: Path, target: Path) -> None:
     target.write_text(json.dumps(notebook, indent=1))
 
 
+def install_vendored(root: Path, build: Path) -> Path | None:
+    """``npm ci`` the pinned scripts of ``book/vendor`` into ``build/vendor`` (again only
+    when the lock file changes); their ``node_modules``, or None without npm."""
+    npm = shutil.which("npm")
+    if npm is None:
+        return None
+    pinned = root / "book" / "vendor"
+    target = build / "vendor"
+    lock = (pinned / "package-lock.json").read_text()
+    stamp = target / "node_modules" / ".installed-lock.json"
+    if not (stamp.is_file() and stamp.read_text() == lock):
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("package.json", "package-lock.json"):
+            shutil.copy2(pinned / name, target / name)
+        subprocess.run([npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=target,
+                       check=True)
+        stamp.write_text(lock)
+    return target / "node_modules"
+
+
+def _vendor_into(site: Path, modules: Path | None) -> None:
+    """Copy the vendored scripts under the site's extra path, or fall back to CDNs."""
+    if modules is None:
+        print("[seqlm] npm not found: the pages will load MathJax and the widget manager "
+              "from CDNs (install Node.js for a book that works offline)", file=sys.stderr)
+        import yaml
+
+        config = yaml.safe_load((site / "_config.yml").read_text())
+        for key in ("html_extra_path", "mathjax_path", "nb_ipywidgets_js"):
+            config["sphinx"]["config"].pop(key, None)
+        (site / "_config.yml").write_text(yaml.safe_dump(config, sort_keys=False))
+        return
+    vendor = site / "_extra" / "vendor"
+    for source, target in VENDORED.items():
+        if (modules / source).is_dir():
+            shutil.copytree(modules / source, vendor / target,
+                            ignore=shutil.ignore_patterns("*.map", "*.md"))
+        else:
+            vendor.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(modules / source, vendor / target)
+    shutil.copy2(site / "book" / "vendor" / "widgets-base.js", vendor / "widgets-base.js")
+
+
 def stage(root: Path, build: Path) -> Path:
     """Copy the book's sources to ``build/site``, executed chapters replacing clean ones,
     and fill the results page from ``build/results``."""
@@ -82,6 +131,8 @@ def stage(root: Path, build: Path) -> Path:
         executed = build / "executed" / f"{chapter}.ipynb"
         source = executed if executed.is_file() else root / "notebooks" / f"{chapter}.ipynb"
         _hide_injected_parameters(source, site / "notebooks" / f"{chapter}.ipynb")
+    _vendor_into(site, install_vendored(root, build))
+    shutil.rmtree(site / "book" / "vendor")  # the npm pins, not a page of the book
     page = site / "book" / "results.md"
     tables = results.render_markdown(results.load_all(build / "results"))
     page.write_text(page.read_text().replace(RESULTS_MARKER, tables))

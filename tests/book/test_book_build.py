@@ -1,34 +1,18 @@
 """The book builds, warnings as errors, from smoke-executed chapters."""
 
 import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory):
-    build = tmp_path_factory.mktemp("book") / "_build"
-    env = os.environ | {"SEQLM_PROFILE": "smoke", "SEQLM_DEVICE": "cpu"}
-    out = subprocess.run([sys.executable, "-m", "seqlm", "run", "--strict", "--build-dir", str(build)],
-                         cwd=ROOT, env=env, capture_output=True, text=True)
-    assert out.returncode == 0, out.stdout[-4000:] + out.stderr[-4000:]
-    return build
-
-
-def chapters():
-    return sorted(p.stem for p in (ROOT / "notebooks").glob("[0-9][0-9]_*.ipynb"))
+from conftest import ROOT, chapters
 
 
 def test_every_page_is_built(built):
     html = built / "html"
-    for page in ["index", "book/setup", "book/notation", "book/results", "book/bibliography"]:
+    for page in ["index", "book/setup", "book/notation", "book/results", "book/assignments",
+                 "book/bibliography"]:
         assert (html / f"{page}.html").is_file(), page
     for chapter in chapters():
         assert (html / "notebooks" / f"{chapter}.html").is_file(), chapter
@@ -49,3 +33,23 @@ def test_results_page_is_generated_from_the_results_files(built):
     page = (built / "html" / "book" / "results.html").read_text()
     for r in records:
         assert r["chapter"] in page and r["profile"] == "smoke"
+
+
+def test_pages_request_nothing_from_a_cdn(built):
+    html = built / "html"
+    for page in html.rglob("*.html"):
+        text = page.read_text()
+        for host in ("cdn.jsdelivr.net", "cdnjs.cloudflare.com", "unpkg.com"):
+            assert f"src=\"https://{host}" not in text, (page.name, host)
+    assert (html / "vendor" / "mathjax" / "tex-chtml.js").is_file()
+    assert (html / "vendor" / "require.js").is_file()
+    manager = html / "vendor" / "npm" / "@jupyter-widgets" / "html-manager" / "dist"
+    assert (manager / "embed-amd.js").is_file() and (html / "vendor" / "widgets-base.js").is_file()
+
+
+@pytest.mark.parametrize("chapter", chapters())
+def test_every_chapter_starts_with_the_colab_guard_for_this_repository(chapter):
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    notebook = json.loads((ROOT / "notebooks" / f"{chapter}.ipynb").read_text())
+    first = "".join(notebook["cells"][0]["source"])
+    assert "google.colab" in first and f"git+{url}" in first
