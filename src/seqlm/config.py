@@ -38,6 +38,36 @@ SIZES = MappingProxyType({
         "full": dict(word_tokens=None, eval_tokens=None, max_order=5,
                      char_chars=None, char_max_order=10, samples=5),
     },
+    "02_ffnn": {
+        # orders: the n of each model trained; steps: optimiser steps per model
+        "smoke": dict(train_tokens=20_000, eval_tokens=4_000, orders=(3,), steps=40, batch=64,
+                      embed_dim=16, hidden_dim=32, direct=False, lr=3e-3, eval_every=20),
+        "cpu": dict(train_tokens=None, eval_tokens=None, orders=(3, 5), steps=2500, batch=256,
+                    embed_dim=64, hidden_dim=128, direct=False, lr=3e-3, eval_every=500),
+        "full": dict(train_tokens=None, eval_tokens=None, orders=(3, 5), steps=30_000, batch=512,
+                     embed_dim=128, hidden_dim=512, direct=True, lr=2e-3, eval_every=2000),
+    },
+    "03_rnn": {
+        # batch × bptt tokens per step; char_* for the character-level model
+        "smoke": dict(train_tokens=20_000, eval_tokens=3_000, batch=8, bptt=20, embed_dim=16,
+                      hidden_dim=32, dropout=0.0, steps=20, lr=3e-3, eval_every=10,
+                      char_tokens=20_000, char_steps=20),
+        "cpu": dict(train_tokens=None, eval_tokens=None, batch=32, bptt=35, embed_dim=64,
+                    hidden_dim=128, dropout=0.0, steps=900, lr=3e-3, eval_every=300,
+                    char_tokens=None, char_steps=800),
+        "full": dict(train_tokens=None, eval_tokens=None, batch=64, bptt=70, embed_dim=256,
+                     hidden_dim=1024, dropout=0.3, steps=8000, lr=2e-3, eval_every=1000,
+                     char_tokens=None, char_steps=8000),
+    },
+    "04_bptt": {
+        # the echo task: remember each symbol for `delay` steps; `row_tokens` per batch row
+        "smoke": dict(lengths=(20, 40, 80), delay=4, windows=(2, 8), row_tokens=400,
+                      echo_batch=8, hidden_dim=16, lr=1e-2),
+        "cpu": dict(lengths=(50, 100, 200, 400), delay=4, windows=(2, 4, 8, 16),
+                    row_tokens=4000, echo_batch=32, hidden_dim=32, lr=1e-2),
+        "full": dict(lengths=(50, 100, 200, 400, 800), delay=8, windows=(2, 4, 8, 16, 32),
+                     row_tokens=16_000, echo_batch=64, hidden_dim=64, lr=5e-3),
+    },
 })
 
 

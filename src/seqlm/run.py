@@ -52,7 +52,8 @@ def execute(root: Path, chapter: str, profile: str, device: str, build: Path) ->
     source = root / "notebooks" / f"{chapter}.ipynb"
     target = build / "executed" / f"{chapter}.ipynb"
     target.parent.mkdir(parents=True, exist_ok=True)
-    os.environ["SEQLM_RESULTS"] = str(build / "results")  # the kernel inherits it
+    os.environ["SEQLM_RESULTS"] = str(build / "results")  # the kernel inherits these
+    os.environ["SEQLM_QUIET"] = "1"  # no progress bars saved into the pages
     start = time.perf_counter()
     papermill.execute_notebook(
         str(source), str(target), parameters={"profile": profile, "device": device},

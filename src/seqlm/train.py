@@ -37,7 +37,7 @@ class TrainConfig:
     eval_batches: int | None = None     # limit the valid batches per evaluation
     patience: int | None = None         # evaluations without improvement before stopping
     checkpoint: str | Path | None = None
-    progress: bool | None = None        # None: a bar unless $CI is set
+    progress: bool | None = None        # None: a bar unless $CI or $SEQLM_QUIET is set
 
     def __post_init__(self):
         if self.steps < 1 or self.eval_every < 1:
@@ -128,7 +128,9 @@ def _load(path: Path) -> dict:
 def _progress(config: TrainConfig, initial: int):
     from tqdm.auto import tqdm
 
-    quiet = bool(os.environ.get("CI")) if config.progress is None else not config.progress
+    # quiet under CI, and when the book's driver executes a chapter (nobody watches it)
+    unattended = bool(os.environ.get("CI") or os.environ.get("SEQLM_QUIET"))
+    quiet = unattended if config.progress is None else not config.progress
     return tqdm(total=config.steps, initial=initial, disable=quiet, unit="step",
                 dynamic_ncols=True, leave=False)
 
