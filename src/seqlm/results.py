@@ -68,11 +68,30 @@ def _cell(value) -> str:
     return f"{value:,.3f}" if abs(value) < 10 else f"{value:,.1f}"
 
 
+LEADERBOARD_PREFIX = "word test perplexity, "
+
+
+def leaderboard(records: list[dict]) -> list[tuple[float, str, str, str]]:
+    """Every word-level test perplexity of every chapter, best first:
+    (perplexity, model, chapter, profile); infinite ones last."""
+    rows = []
+    for r in records:
+        for name, value in r["metrics"].items():
+            if name.startswith(LEADERBOARD_PREFIX) and value is not None:
+                number = math.inf if value == "inf" else float(value)
+                rows.append((number, name[len(LEADERBOARD_PREFIX):], r["chapter"], r["profile"]))
+    return sorted(rows)
+
+
 def render_markdown(records: list[dict]) -> str:
-    """The results page's tables: one section per chapter."""
+    """The results page: the word-level leaderboard, then one section per chapter."""
     if not records:
         return "No chapter has been run yet: `make book` writes the results.\n"
-    parts = []
+    parts = ["## Word-level test perplexity, every model\n",
+             "| rank | model | perplexity | chapter | profile |", "| ---: | --- | ---: | --- | --- |"]
+    parts += [f"| {i} | {model} | {_cell('inf' if math.isinf(v) else v)} | {chapter} | `{profile}` |"
+              for i, (v, model, chapter, profile) in enumerate(leaderboard(records), start=1)]
+    parts.append("")
     for r in records:
         parts.append(f"## {r['chapter']}\n\nprofile `{r['profile']}` on `{r['device']}`, "
                      f"{r['seconds']:.0f} s\n\n| metric | value |\n| --- | ---: |")

@@ -110,8 +110,8 @@ def test_chapter_page(server, browser, built, chapter):
 
     executed = json.loads((built / "executed" / f"{chapter}.ipynb").read_text())
     if executed["metadata"].get("widgets"):
-        page.wait_for_selector("article .jupyter-widgets .widget-slider", timeout=10_000)
-        assert page.locator("article .widget-readout").count() > 0
+        page.wait_for_selector("article .jupyter-widgets", timeout=10_000)
+        assert page.locator("article .widget-slider, article .widget-hprogress").count() > 0
 
     colab = page.evaluate("""() => [...document.querySelectorAll('a')].map(a => a.href)
         .filter(h => h.includes('colab.research.google.com'))""")

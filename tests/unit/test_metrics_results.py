@@ -51,3 +51,15 @@ def test_results_need_metrics(tmp_path):
 def test_results_directory_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SEQLM_RESULTS", str(tmp_path))
     assert results.results_dir() == tmp_path
+
+
+def test_leaderboard_ranks_word_perplexities_across_chapters():
+    records = [{"chapter": "01", "profile": "cpu", "metrics": {
+                    "word test perplexity, KN, n=3": 120.0, "word test perplexity, MLE, n=2": "inf",
+                    "char bits": 2.0}},
+               {"chapter": "03", "profile": "cpu", "metrics": {"word test perplexity, RNN LM": 110.0}}]
+    assert results.leaderboard(records) == [(110.0, "RNN LM", "03", "cpu"),
+                                            (120.0, "KN, n=3", "01", "cpu"),
+                                            (math.inf, "MLE, n=2", "01", "cpu")]
+    page = results.render_markdown([r | {"device": "cpu", "seconds": 1.0} for r in records])
+    assert page.index("| 1 | RNN LM | 110.0") < page.index("| 2 | KN, n=3 | 120.0")
