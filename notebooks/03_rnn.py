@@ -148,9 +148,10 @@ if run.profile != "smoke":
 # %% [markdown]
 # On the `cpu` profile (a 128-unit network, 90 seconds of training, less than
 # one pass over the data) the RNN already beats the Kneser-Ney bigram by a wide
-# margin and comes close to the trigram, ahead of Chapter 2's feed-forward
-# model trained for longer. That it beats the bigram is asserted; where it
-# lands against the trigram depends on the training budget and is printed.
+# margin and comes level with the trigram and with Chapter 2's best
+# feed-forward model, without being told how many words to look back. That it
+# beats the bigram is asserted; where it lands against the trigram depends on
+# the training budget and is printed.
 # Chapters 6 and 7 show how gated cells make better use of the state.
 
 # %% [markdown]
@@ -213,9 +214,7 @@ if run.profile != "smoke":
 
 # %%
 headline = {"word test perplexity, RNN LM": rnn_ppl,
-            "word test perplexity, modified Kneser-Ney, n=3": kn[3],
             "char test nats per character, RNN LM": char_nats,
-            "char test nats per character, modified Kneser-Ney, n=5": char_kn[5],
             "training seconds, word RNN": word_history.seconds}
 path = results.save("03_rnn", run.profile, run.device, headline, timer.seconds)
 print(f"{len(headline)} numbers written to {path} after {timer.seconds:.1f} s")

@@ -16,6 +16,9 @@ import torch
 from torch import nn
 
 
+FEATURE_INIT_STD = 0.05
+
+
 class NeuralLM(nn.Module):
     def __init__(self, vocab_size: int, context: int, embed_dim: int = 64, hidden_dim: int = 128,
                  direct: bool = True):
@@ -27,6 +30,10 @@ class NeuralLM(nn.Module):
         self.H = nn.Linear(context * embed_dim, hidden_dim)  # H x + d
         self.U = nn.Linear(hidden_dim, vocab_size)           # U h + b
         self.W = nn.Linear(context * embed_dim, vocab_size, bias=False) if direct else None
+        # Small random features (nn.Embedding's default is N(0, 1)): a word's vector moves
+        # only when the word is in a context, and what training puts there must not be
+        # drowned by where it started.
+        nn.init.normal_(self.C.weight, std=FEATURE_INIT_STD)
 
     def forward(self, x: torch.Tensor, state=None):
         """x: (B, n-1) word ids -> logits y: (B, |V|); no state to carry."""

@@ -50,3 +50,8 @@ def test_nearest_words_and_projection():
     points = ffnn.project_2d(embeddings)
     assert points.shape == (4, 2)
     assert torch.allclose(points.mean(0), torch.zeros(2), atol=1e-6)
+
+
+def test_features_start_small():
+    model = ffnn.NeuralLM(5000, 2, 64, 8)
+    assert abs(model.C.weight.std().item() - ffnn.FEATURE_INIT_STD) < 0.005
