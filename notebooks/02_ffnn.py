@@ -34,10 +34,9 @@ seed = 0
 import math
 
 import matplotlib.pyplot as plt
-import numpy as np
 import torch
 
-from seqlm import config, data, ffnn, metrics, ngram, results, train
+from seqlm import config, data, ffnn, ngram, results, train, viz
 
 run = config.setup("02_ffnn", profile, device, seed)
 size, timer = run.size, results.Timer()
@@ -119,12 +118,7 @@ for n in size["orders"]:
           f"after {histories[n].best_step} steps ({histories[n].seconds:.0f} s)")
 
 # %%
-fig, ax = plt.subplots(figsize=(6, 4))
-for n, hist in histories.items():
-    ax.plot(hist.step, np.exp(hist.train_loss), ls="--", label=f"n={n} train")
-    ax.plot(hist.step, np.exp(hist.valid_loss), marker="o", label=f"n={n} valid")
-ax.set(xlabel="step", ylabel="perplexity", yscale="log", title="Learning curves")
-ax.legend()
+viz.learning_curves({f"n={n}": hist for n, hist in histories.items()}, "Learning curves")
 plt.show()
 assert all(hist.valid_loss[-1] < hist.valid_loss[0] or len(hist.valid_loss) == 1
            for hist in histories.values())

@@ -38,7 +38,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from seqlm import config, data, metrics, ngram, results, rnn, train
+from seqlm import config, data, metrics, ngram, results, rnn, train, viz
 
 run = config.setup("03_rnn", profile, device, seed)
 size, timer = run.size, results.Timer()
@@ -114,10 +114,7 @@ word_history = train.train(word_model, batches, valid, train.TrainConfig(
     run.device)
 print(f"best valid perplexity {word_history.best_valid_ppl:.1f} after "
       f"{word_history.best_step} steps ({word_history.seconds:.0f} s)")
-plt.plot(word_history.step, np.exp(word_history.valid_loss), marker="o", label="valid")
-plt.plot(word_history.step, np.exp(word_history.train_loss), ls="--", label="train")
-plt.gca().set(xlabel="step", ylabel="perplexity", yscale="log", title="Word-level RNN LM")
-plt.legend()
+viz.learning_curves({"RNN": word_history}, "Word-level RNN LM")
 plt.show()
 
 # %% [markdown]
@@ -187,7 +184,8 @@ if run.profile != "smoke":
 # temperature. Unlike an n-gram model, what comes after a word depends on
 # everything before it. Below, the same last word "lord" follows two different
 # lines: a bigram model predicts the same distribution after both (it sees only
-# "lord"), the RNN does not.
+# "lord"), and so would Chapter 2's network for $n \le 4$ (its window holds at
+# most ", my lord"); the RNN does not.
 
 # %%
 gen = torch.Generator().manual_seed(seed)

@@ -32,3 +32,17 @@ def heatmap(matrix: np.ndarray, labels: list[str], title: str, ax=None):
     ax.set_yticks(range(len(labels)), labels)
     ax.set(xlabel="next character", ylabel="previous character", title=title)
     return ax
+
+
+def learning_curves(histories: dict, title: str, ax=None):
+    """Train (dashed) and valid perplexity against steps, one pair of lines per run;
+    ``histories`` maps a label to a :class:`seqlm.train.History`."""
+    ax = ax or plt.subplots(figsize=(6, 4))[1]
+    for label, history in histories.items():
+        line, = ax.plot(history.step, np.exp(history.valid_loss), marker="o", label=f"{label} valid")
+        ax.plot(history.step, np.exp(history.train_loss), ls="--", color=line.get_color(),
+                label=f"{label} train")
+    ax.set(xlabel="step", ylabel="perplexity", yscale="log", title=title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    return ax
