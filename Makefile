@@ -10,13 +10,15 @@ STAMP   := _build/.installed
 .PHONY: book test install unit notebooks book-check assignments-check assignments grade data sync clean
 
 # Install what is missing: the CPU torch wheel only where no torch is importable
-# (Colab and GPU machines keep theirs), then the package with its dev tools.
-$(STAMP): pyproject.toml
-	@$(PYTHON) -c "import torch" 2>/dev/null || $(PYTHON) -m pip install torch==2.13.0
-	$(PYTHON) -m pip install -q -e '.[dev]'
-	@mkdir -p $(dir $(STAMP)) && touch $(STAMP)
+# (Colab and GPU machines keep theirs), then this checkout's package with its dev
+# tools, again whenever pyproject.toml changed or seqlm imports from another clone.
+FROM_HERE := import seqlm, sys; sys.exit(not seqlm.__file__.startswith("$(CURDIR)/src/"))
 
-install: $(STAMP)
+install:
+	@$(PYTHON) -c "import torch" 2>/dev/null || $(PYTHON) -m pip install torch==2.13.0
+	@if [ ! $(STAMP) -nt pyproject.toml ] || ! $(PYTHON) -c '$(FROM_HERE)' 2>/dev/null; then \
+		$(PYTHON) -m pip install -q -e '.[dev]' && mkdir -p $(dir $(STAMP)) && touch $(STAMP); \
+	fi
 
 book: install
 	$(PYTHON) -m seqlm run --profile $(PROFILE) --device $(DEVICE) $(if $(ONLY),--only $(ONLY))

@@ -18,6 +18,8 @@ import math
 import torch
 from torch import nn
 
+from seqlm.ffnn import FEATURE_INIT_STD
+
 
 class ElmanRNN(nn.Module):
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
@@ -62,6 +64,7 @@ class RNNLM(nn.Module):
                  nonlinearity: str = "tanh", dropout: float = 0.0, scratch: bool = False):
         super().__init__()
         self.embed = nn.Embedding(vocab_size, embed_dim)
+        nn.init.normal_(self.embed.weight, std=FEATURE_INIT_STD)  # small, as in Chapter 2
         recurrent = ElmanRNN if scratch else _TorchRNN
         self.rnn = recurrent(embed_dim, hidden_dim, num_layers, nonlinearity)
         self.drop = nn.Dropout(dropout)

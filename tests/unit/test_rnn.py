@@ -59,3 +59,10 @@ def test_generation_is_reproducible_and_checks_its_input():
         rnn.generate(model, [], 3)
     with pytest.raises(ValueError, match="nonlinearity"):
         rnn.ElmanRNN(2, 2, nonlinearity="sigmoid")
+
+
+def test_embeddings_start_small_like_chapter_2s_features():
+    from seqlm.ffnn import FEATURE_INIT_STD
+
+    model = rnn.RNNLM(5000, 64, 8)
+    assert abs(model.embed.weight.std().item() - FEATURE_INIT_STD) < 0.005
