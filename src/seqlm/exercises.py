@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass
+from functools import cached_property
 
 from seqlm import data, ngram
 
@@ -30,6 +31,11 @@ class BigramCounts:
     @property
     def vocab_size(self) -> int:
         return len(self.vocab)
+
+    @cached_property
+    def index(self) -> dict[str, int]:
+        """Word -> position in ``vocab`` (the id :mod:`seqlm.ngram` models use)."""
+        return {w: i for i, w in enumerate(self.vocab)}
 
 
 def bigram_counts(tokens: list[str], vocab: list[str]) -> BigramCounts:
@@ -51,15 +57,13 @@ def shakespeare_bigrams(n_tokens: int = 30_000) -> tuple[list[str], BigramCounts
 def reference_probability(model: ngram.NgramLM, counts: BigramCounts, word: str,
                           history: str) -> float:
     """p(word | history) from a fitted :mod:`seqlm.ngram` bigram model."""
-    index = {w: i for i, w in enumerate(counts.vocab)}
-    return float(model.distribution([index[history]])[index[word]])
+    return float(model.distribution([counts.index[history]])[counts.index[word]])
 
 
 def fit_reference(model: ngram.NgramLM, tokens: list[str], counts: BigramCounts) -> ngram.NgramLM:
     """Fit a :mod:`seqlm.ngram` model on the same tokens and vocabulary as ``counts``."""
-    index = {w: i for i, w in enumerate(counts.vocab)}
-    ids = [index[t] for t in tokens]
-    return model.fit(ids, counts.vocab_size, index[data.EOS])
+    ids = [counts.index[t] for t in tokens]
+    return model.fit(ids, counts.vocab_size, counts.index[data.EOS])
 
 
 def close(got, want, rel: float = 1e-9) -> bool:

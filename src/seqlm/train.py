@@ -66,21 +66,18 @@ class History:
         return math.exp(self.best_valid_loss)
 
 
+def _map_state(fn, state):
+    """Apply ``fn`` to every tensor of a recurrent state (a tensor, a tuple of them, or None)."""
+    if state is None:
+        return None
+    if isinstance(state, torch.Tensor):
+        return fn(state)
+    return tuple(_map_state(fn, s) for s in state)
+
+
 def detach(state):
-    """Cut the graph behind a recurrent state (a tensor, a tuple of them, or None)."""
-    if state is None:
-        return None
-    if isinstance(state, torch.Tensor):
-        return state.detach()
-    return tuple(detach(s) for s in state)
-
-
-def _to(state, device):
-    if state is None:
-        return None
-    if isinstance(state, torch.Tensor):
-        return state.to(device)
-    return tuple(_to(s, device) for s in state)
+    """Cut the graph behind a recurrent state."""
+    return _map_state(torch.Tensor.detach, state)
 
 
 def loss_of(model, x, y, state):
@@ -150,7 +147,8 @@ def train(model, train_batches, valid_batches, config: TrainConfig, device=None)
         optimizer.load_state_dict(saved["optimizer"])
         torch.set_rng_state(saved["rng"])
         history = History(**saved["history"])
-        step, state, best = saved["step"], _to(saved["state"], device), saved["best"]
+        state = _map_state(lambda t: t.to(device), saved["state"])
+        step, best = saved["step"], saved["best"]
     started = time.perf_counter() - history.seconds
     bar = _progress(config, step)
     losses, norms = [], []
