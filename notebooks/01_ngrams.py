@@ -24,11 +24,11 @@ if "google.colab" in sys.modules and importlib.util.find_spec("seqlm") is None:
                     "seqlm @ git+https://github.com/seqlm-course/sequence-models"], check=True)
 
 # %% tags=["parameters"]
-import os
-
-profile = os.environ.get("SEQLM_PROFILE", "auto")  # smoke | cpu | full | auto
-device = os.environ.get("SEQLM_DEVICE", "auto")    # cpu | cuda | auto (n-grams use the CPU)
+profile = None      # smoke | cpu | full | auto; None: $SEQLM_PROFILE, else auto
+device = None       # cpu | cuda | auto; None: $SEQLM_DEVICE, else auto
 seed = 0
+results_dir = None  # where the headline numbers go; None: _build/results
+quiet = None        # True: no progress bars; None: quiet under CI
 
 # %% tags=["hide-input"]
 import math
@@ -40,9 +40,9 @@ import numpy as np
 
 from seqlm import config, data, metrics, ngram, results, viz
 
-run = config.setup("01_ngrams", profile, device, seed)
-size, rng, timer = run.size, run.rng, results.Timer()
-print(f"profile {run.profile}, device {run.device}, sizes {size}")
+setup = config.setup("01_ngrams", profile, device, seed, results_dir, quiet)
+size, rng, timer = setup.size, setup.rng, results.Timer()
+print(f"profile {setup.profile}, device {setup.device}, sizes {size}")
 
 # %% [markdown]
 # # 1. n-gram language models
@@ -74,11 +74,11 @@ print(f"profile {run.profile}, device {run.device}, sizes {size}")
 corpus = data.load_shakespeare("word")
 vocab = corpus.vocab
 V, EOS = len(vocab), vocab.stoi[data.EOS]
-train = corpus.ids("train")[:size["word_tokens"]]
-valid = corpus.ids("valid")[:size["eval_tokens"]]
-test = corpus.ids("test")[:size["eval_tokens"]]
+train_ids = corpus.ids("train")[:size["word_tokens"]]
+valid_ids = corpus.ids("valid")[:size["eval_tokens"]]
+test_ids = corpus.ids("test")[:size["eval_tokens"]]
 print(f"vocabulary {V:,} types")
-print(f"tokens: train {len(train):,}, valid {len(valid):,}, test {len(test):,}")
+print(f"tokens: train {len(train_ids):,}, valid {len(valid_ids):,}, test {len(test_ids):,}")
 print(data.detokenize(corpus.tokens("test")[:40]))
 
 # %% [markdown]
@@ -108,8 +108,8 @@ print(data.detokenize(corpus.tokens("test")[:40]))
 # likely. A bigram model sees the difference.
 
 # %%
-unigram = ngram.MLE(1).fit(train, V, EOS)
-bigram = ngram.KneserNey(2).fit(train, V, EOS)
+unigram = ngram.MLE(1).fit(train_ids, V, EOS)
+bigram = ngram.KneserNey(2).fit(train_ids, V, EOS)
 line = vocab.encode("to be , or not to be : that is the question : <eos>".split())
 shuffled = rng.permutation(line)
 for name, model in [("unigram", unigram), ("bigram", bigram)]:
@@ -130,7 +130,7 @@ assert np.log(bigram.prob(line)).sum() > np.log(bigram.prob(shuffled)).sum()
 # row of the bigram table for "my", normalised.
 
 # %%
-bigram_mle = ngram.MLE(2).fit(train, V, EOS)
+bigram_mle = ngram.MLE(2).fit(train_ids, V, EOS)
 after_my = bigram_mle.distribution(vocab.encode(["my"]))
 top = np.argsort(-after_my)[:10]
 print("p(w | my):", ", ".join(f"{vocab.itos[w]} {after_my[w]:.3f}" for w in top))
@@ -154,14 +154,14 @@ assert vocab.itos[top[0]] == "lord"  # "my lord" is the commonest pair in the pl
 # zero makes it infinite. The table shows how many test n-grams are new.
 
 # %%
-counts5 = ngram.NgramCounts(train, size["max_order"], V, EOS)
-grams, _ = counts5.lookup(test)
+counts5 = ngram.NgramCounts(train_ids, size["max_order"], V, EOS)
+grams, _ = counts5.lookup(test_ids)
 for n in range(1, size["max_order"] + 1):
     unseen = np.mean(grams[n - 1] < 0)
-    mle = ngram.MLE(n).fit(train, V, EOS).perplexity(test)
+    mle = ngram.MLE(n).fit(train_ids, V, EOS).perplexity(test_ids)
     print(f"n={n}: {unseen:6.1%} of test {n}-grams unseen in train; MLE perplexity {mle:,.1f}")
-print(f"test tokens that are <unk>: {np.mean(test == 0):.1%}")
-assert all(np.isinf(ngram.MLE(n).fit(train, V, EOS).perplexity(test)) for n in (2, 3))
+print(f"test tokens that are <unk>: {np.mean(test_ids == 0):.1%}")
+assert all(np.isinf(ngram.MLE(n).fit(train_ids, V, EOS).perplexity(test_ids)) for n in (2, 3))
 
 # %% [markdown]
 # The unigram MLE perplexity is finite only because of `<unk>`: every rare or
@@ -192,14 +192,14 @@ assert all(np.isinf(ngram.MLE(n).fit(train, V, EOS).perplexity(test)) for n in (
 # %%
 def tune_add_k(n, grid=(1.0, 0.1, 0.03, 0.01, 0.003, 0.001)):
     """The add-k model of order n whose k gives the lowest valid perplexity."""
-    fitted = [ngram.AddK(n, k).fit(train, V, EOS) for k in grid]
-    return min(fitted, key=lambda m: m.perplexity(valid))
+    fitted = [ngram.AddK(n, k).fit(train_ids, V, EOS) for k in grid]
+    return min(fitted, key=lambda m: m.perplexity(valid_ids))
 
 
 orders = range(1, size["max_order"] + 1)
 add_k = {n: tune_add_k(n) for n in orders}
 for n, model in add_k.items():
-    print(f"n={n}: k={model.k:<6} test perplexity {model.perplexity(test):8.1f}")
+    print(f"n={n}: k={model.k:<6} test perplexity {model.perplexity(test_ids):8.1f}")
 
 # %% [markdown]
 # ### Linear interpolation
@@ -216,9 +216,9 @@ for n, model in add_k.items():
 # to that component's average share.
 
 # %%
-interpolated = {n: ngram.Interpolated(n).fit(train, V, EOS).tune(valid) for n in orders}
+interpolated = {n: ngram.Interpolated(n).fit(train_ids, V, EOS).tune(valid_ids) for n in orders}
 for n, model in interpolated.items():
-    ppl = model.perplexity(test)
+    ppl = model.perplexity(test_ids)
     print(f"n={n}: λ = {np.round(model.lambdas, 3)}  test perplexity {ppl:7.1f}")
 
 # %% [markdown]
@@ -244,7 +244,7 @@ for n, model in interpolated.items():
 # as unlikely continuations of a new context.
 
 # %%
-unigrams = ngram.NgramCounts(train, 2, V, EOS).orders[0]
+unigrams = ngram.NgramCounts(train_ids, 2, V, EOS).orders[0]
 frequent = np.argsort(-unigrams.counts)[:3000]
 narrow = frequent[np.argsort(unigrams.cont[frequent] / unigrams.counts[frequent])[:6]]
 for i in narrow:
@@ -259,31 +259,37 @@ for i in narrow:
 # times): with $Y = n_1 / (n_1 + 2 n_2)$, $D_r = r - (r+1)\,Y\,n_{r+1}/n_r$.
 # Plain Kneser-Ney uses $D = Y$ at each order.
 #
+# `seqlm.ngram.KneserNey` computes the recursion for every token of a stream at
+# once, from the lowest order up: `v` is the count being discounted (raw at the
+# top order, the continuation count below), `total` is its sum over the history
+# (the $c(h)$ of the formula) and `gamma_num` is the mass the discounts removed
+# from that history ($D\,N_{1+}(h\,\bullet)$ with a single discount), both
+# summed per history when the model is fitted.
+
+# %%
+viz.show_source(ngram.KneserNey._probs)
+
+# %% [markdown]
 # First a check against a reference: `nltk.lm.KneserNeyInterpolated` on a
 # small corpus must give the same probability to every test token. (nltk
 # stops the recursion at the undiscounted continuation unigram, which is our
 # model with $D = 0$ at order 1.)
 
 # %%
-small_train, small_test = corpus.tokens("train")[:2000], corpus.tokens("valid")[:300]
-small_vocab = data.Vocab.from_counts(Counter(small_train), specials=(data.EOS,))
-small_test = [t for t in small_test if t in small_vocab]  # nltk gives unknown words 0
-ours = ngram.KneserNey(3, discount=[0.0, 0.1, 0.1]).fit(
-    small_vocab.encode(small_train), len(small_vocab), small_vocab.stoi[data.EOS])
-p_ours = ours.prob(small_vocab.encode(small_test))
-p_nltk = ngram.nltk_probs(ngram.nltk_kneser_ney(small_train, 3, discount=0.1), small_test)
+oracle = ngram.NltkOracle(corpus.tokens("train")[:2000], corpus.tokens("valid")[:300], 3)
+p_ours, p_nltk = oracle.probabilities()
 worst = np.max(np.abs(p_ours / p_nltk - 1))
-print(f"largest relative difference over {len(small_test)} tokens: {worst:.1e}")
+print(f"largest relative difference over {len(oracle.test)} tokens: {worst:.1e}")
 assert np.allclose(p_ours, p_nltk, rtol=1e-6, atol=0)
 
 # %%
-kneser_ney = {n: ngram.KneserNey(n).fit(train, V, EOS) for n in orders}
-modified_kn = {n: ngram.KneserNey(n, modified=True).fit(train, V, EOS) for n in orders}
+kneser_ney = {n: ngram.KneserNey(n).fit(train_ids, V, EOS) for n in orders}
+modified_kn = {n: ngram.KneserNey(n, modified=True).fit(train_ids, V, EOS) for n in orders}
 for n in orders:
     kn, mkn = kneser_ney[n], modified_kn[n]
     d = ", ".join(f"{x:.2f}" for x in mkn.discounts[-1])
-    print(f"n={n}: KN {kn.perplexity(test):7.1f} (D = {kn.discounts[-1][0]:.2f})   "
-          f"modified KN {mkn.perplexity(test):7.1f} (D1, D2, D3+ = {d})")
+    print(f"n={n}: KN {kn.perplexity(test_ids):7.1f} (D = {kn.discounts[-1][0]:.2f})   "
+          f"modified KN {mkn.perplexity(test_ids):7.1f} (D1, D2, D3+ = {d})")
 
 # %% [markdown]
 # ## 1.7 Perplexity against n
@@ -292,10 +298,10 @@ for n in orders:
 # infinite MLE values.
 
 # %%
-families = {"MLE": {n: ngram.MLE(n).fit(train, V, EOS) for n in orders},
+families = {"MLE": {n: ngram.MLE(n).fit(train_ids, V, EOS) for n in orders},
             "add-k": add_k, "interpolated": interpolated,
             "Kneser-Ney": kneser_ney, "modified Kneser-Ney": modified_kn}
-word_ppl = {name: {n: m.perplexity(test) for n, m in models.items()}
+word_ppl = {name: {n: m.perplexity(test_ids) for n, m in models.items()}
             for name, models in families.items()}
 print(f"{'n':>3}" + "".join(f"{name:>21s}" for name in word_ppl))
 for n in orders:
@@ -323,7 +329,7 @@ best_word_ppl = word_ppl["modified Kneser-Ney"][best_n]
 print(f"best: modified Kneser-Ney, n={best_n}, test perplexity {best_word_ppl:.1f}")
 assert all(np.isinf(word_ppl["MLE"][n]) for n in orders if n > 1)
 assert all(math.isfinite(v) for name in word_ppl if name != "MLE" for v in word_ppl[name].values())
-if run.profile != "smoke":
+if setup.profile != "smoke":
     assert word_ppl["add-k"][3] > word_ppl["add-k"][2]
     for name in ("interpolated", "Kneser-Ney"):
         assert word_ppl[name][3] < word_ppl[name][2] < word_ppl[name][1]
@@ -343,15 +349,15 @@ if run.profile != "smoke":
 # vocabulary and its conventions stated.
 
 # %%
-p3 = kneser_ney[3].prob(test)
-for label, keep in [("every token", np.ones(len(test), bool)), ("without <eos>", test != EOS),
-                    ("without <unk>", test != 0)]:
+p3 = kneser_ney[3].prob(test_ids)
+for label, keep in [("every token", np.ones(len(test_ids), bool)),
+                    ("without <eos>", test_ids != EOS), ("without <unk>", test_ids != 0)]:
     print(f"trigram KN perplexity, {label:14s}: {metrics.perplexity(p3[keep]):7.1f}")
-print(f"mean log-probability: <eos> {np.log(p3[test == EOS]).mean():.2f}, "
-      f"<unk> {np.log(p3[test == 0]).mean():.2f}, all tokens {np.log(p3).mean():.2f}")
-if run.profile != "smoke":
-    assert metrics.perplexity(p3[test != EOS]) > metrics.perplexity(p3)
-    assert metrics.perplexity(p3[test != 0]) > metrics.perplexity(p3)
+print(f"mean log-probability: <eos> {np.log(p3[test_ids == EOS]).mean():.2f}, "
+      f"<unk> {np.log(p3[test_ids == 0]).mean():.2f}, all tokens {np.log(p3).mean():.2f}")
+if setup.profile != "smoke":
+    assert metrics.perplexity(p3[test_ids != EOS]) > metrics.perplexity(p3)
+    assert metrics.perplexity(p3[test_ids != 0]) > metrics.perplexity(p3)
 
 # %% [markdown]
 # ## 1.8 Characters
@@ -381,7 +387,7 @@ best_char_n = min(char_orders, key=char_nats.get)
 best_bits = metrics.bits(char_nats[best_char_n])
 print(f"best character order: n={best_char_n}, {best_bits:.3f} bits per character")
 assert char_nats[2] < char_nats[1]
-if run.profile != "smoke":
+if setup.profile != "smoke":
     assert best_char_n >= 6
     assert best_bits < 2.5
 
@@ -398,14 +404,14 @@ word_types = {n: counts5.num_grams(n) for n in orders}
 char_types = {n: char_models[n].counts.num_grams(n) for n in char_orders}
 ax = viz.lines_by_order({"words": word_types, "characters": char_types},
                         "distinct n-grams in train", "Distinct n-grams against n", logy=True)
-ax.axhline(len(train), color="grey", ls=":", label="word tokens in train")
+ax.axhline(len(train_ids), color="grey", ls=":", label="word tokens in train")
 ax.legend()
 plt.show()
 print(f"count tables of the {size['max_order']}-gram word model: {counts5.nbytes / 2**20:.0f} MiB")
 assert all(word_types[n] < word_types[n + 1] for n in orders if n + 1 in word_types)
-assert word_types[size["max_order"]] <= len(train)
-if run.profile != "smoke":
-    assert word_types[5] > 0.9 * len(train)  # nearly every 5-gram of the plays is new
+assert word_types[size["max_order"]] <= len(train_ids)
+if setup.profile != "smoke":
+    assert word_types[5] > 0.9 * len(train_ids)  # nearly every 5-gram of the plays is new
 
 # %% [markdown]
 # ## 1.10 Generation
@@ -498,7 +504,7 @@ headline = {f"word test perplexity, {name}, n={n}": word_ppl[name][n]
 headline |= {f"word test perplexity, MLE, n={n}": word_ppl["MLE"][n] for n in (1, 2, 3)}
 headline |= {f"char test bits per character, modified Kneser-Ney, n={n}": metrics.bits(h)
              for n, h in char_nats.items()}
-path = results.save("01_ngrams", run.profile, run.device, headline, timer.seconds)
+path = results.save(setup, headline, timer.seconds)
 print(f"{len(headline)} numbers written to {path} after {timer.seconds:.1f} s")
 
 # %% [markdown]

@@ -24,11 +24,11 @@ if "google.colab" in sys.modules and importlib.util.find_spec("seqlm") is None:
                     "seqlm @ git+https://github.com/seqlm-course/sequence-models"], check=True)
 
 # %% tags=["parameters"]
-import os
-
-profile = os.environ.get("SEQLM_PROFILE", "auto")  # smoke | cpu | full | auto
-device = os.environ.get("SEQLM_DEVICE", "auto")    # cpu | cuda | auto
+profile = None      # smoke | cpu | full | auto; None: $SEQLM_PROFILE, else auto
+device = None       # cpu | cuda | auto; None: $SEQLM_DEVICE, else auto
 seed = 0
+results_dir = None  # where the headline numbers go; None: _build/results
+quiet = None        # True: no progress bars; None: quiet under CI
 
 # %% tags=["hide-input"]
 import math
@@ -36,11 +36,11 @@ import math
 import matplotlib.pyplot as plt
 import torch
 
-from seqlm import config, data, ffnn, ngram, results, train, viz
+from seqlm import batches, config, data, ffnn, ngram, results, train, viz
 
-run = config.setup("02_ffnn", profile, device, seed)
-size, timer = run.size, results.Timer()
-print(f"profile {run.profile}, device {run.device}")
+setup = config.setup("02_ffnn", profile, device, seed, results_dir, quiet)
+size, timer = setup.size, results.Timer()
+print(f"profile {setup.profile}, device {setup.device}")
 
 # %% [markdown]
 # # 2. The neural probabilistic language model
@@ -70,8 +70,12 @@ print(f"profile {run.profile}, device {run.device}")
 # $W$ is the paper's optional **direct connection** from the features to the
 # output. Everything, $C$ included, is trained together by gradient descent on
 # the cross-entropy, so the features are whatever helps prediction.
-# `seqlm.ffnn.NeuralLM` uses the paper's names for its parameters; a unit test
-# checks it against the equation written out by hand.
+# `seqlm.ffnn.NeuralLM` uses the paper's names for its parameters, and its
+# forward pass is the equation above (a unit test checks it against the
+# equation written out by hand):
+
+# %%
+viz.show_source(ffnn.NeuralLM.forward)
 
 # %% [markdown]
 # ## 2.2 Parameters grow linearly with n
@@ -85,7 +89,7 @@ print(f"profile {run.profile}, device {run.device}")
 # %%
 corpus = data.load_shakespeare("word")
 V, EOS = len(corpus.vocab), corpus.vocab.stoi[data.EOS]
-m, h = size["embed_dim"], size["hidden_dim"]
+m, h = size["embed_size"], size["hidden_size"]
 for n in range(2, 8):
     plain, direct = (ffnn.parameter_count(V, n - 1, m, h, d) for d in (False, True))
     print(f"n={n}: {plain:>10,} parameters, {direct:>11,} with direct connections")
@@ -97,7 +101,7 @@ assert sum(p.numel() for p in model.parameters()) == ffnn.parameter_count(V, 2, 
 #
 # Every position of the training split is one example: its $n-1$ previous words
 # (padded with `<eos>` at the start, as in Chapter 1) and the word itself.
-# `seqlm.data.WindowBatches` shuffles them each epoch, and `seqlm.train.train`
+# `seqlm.batches.WindowBatches` shuffles them each epoch, and `seqlm.train.train`
 # runs AdamW with gradient clipping, measures validation perplexity as it goes
 # and keeps the best weights.
 
@@ -105,15 +109,14 @@ assert sum(p.numel() for p in model.parameters()) == ffnn.parameter_count(V, 2, 
 train_ids = corpus.ids("train")[:size["train_tokens"]]
 valid_ids = corpus.ids("valid")[:size["eval_tokens"]]
 test_ids = corpus.ids("test")[:size["eval_tokens"]]
-steps = train.TrainConfig(steps=size["steps"], lr=size["lr"], eval_every=size["eval_every"],
-                          eval_batches=20, clip=1.0)
 models, histories = {}, {}
 for n in size["orders"]:
     torch.manual_seed(seed)
     models[n] = ffnn.NeuralLM(V, n - 1, m, h, direct=size["direct"])
-    batches = data.WindowBatches(train_ids, n - 1, size["batch"], EOS, seed=seed)
-    valid = data.WindowBatches(valid_ids, n - 1, 2048, EOS, shuffle=False)
-    histories[n] = train.train(models[n], batches, valid, steps, run.device)
+    train_batches = batches.WindowBatches(train_ids, n - 1, size["batch_size"], EOS, seed=seed)
+    valid_batches = batches.WindowBatches(valid_ids, n - 1, 2048, EOS, shuffle=False)
+    histories[n] = train.train(models[n], train_batches, valid_batches, size["train"],
+                               setup.device)
     print(f"n={n}: best valid perplexity {histories[n].best_valid_ppl:.1f} "
           f"after {histories[n].best_step} steps ({histories[n].seconds:.0f} s)")
 
@@ -137,8 +140,8 @@ assert all(hist.train_loss[-1] < math.log(V) for hist in histories.values())
 
 # %%
 def test_perplexity(model, n):
-    batches = data.WindowBatches(test_ids, n - 1, 2048, EOS, shuffle=False)
-    return math.exp(train.evaluate(model, batches, run.device))
+    test_batches = batches.WindowBatches(test_ids, n - 1, 2048, EOS, shuffle=False)
+    return math.exp(train.evaluate(model, test_batches, setup.device))
 
 
 neural = {n: test_perplexity(models[n], n) for n in size["orders"]}
@@ -163,7 +166,7 @@ print(f"unigram: {unigram:.1f}")
 # measures rather than what it claims.
 
 # %%
-if run.profile != "smoke":
+if setup.profile != "smoke":
     assert all(neural[n] < add_k[n] for n in size["orders"])
     assert all(neural[n] < unigram for n in size["orders"])
     assert neural[5] < neural[3]  # the longer window helps the network
@@ -213,7 +216,7 @@ far_changed = line.copy()
 far_changed[-n_small] = corpus.vocab.stoi["king"]       # one word outside the window
 near_changed = line.copy()
 near_changed[-1] = corpus.vocab.stoi["king"]             # the last word, inside it
-window = lambda ids: torch.tensor(ids[-(n_small - 1):]).unsqueeze(0).to(run.device)
+window = lambda ids: torch.tensor(ids[-(n_small - 1):]).unsqueeze(0).to(setup.device)
 with torch.no_grad():
     base, far, near = (models[n_small](window(x))[0] for x in (line, far_changed, near_changed))
 print("outside the window:", torch.equal(base, far), "  inside:", torch.equal(base, near))
@@ -225,7 +228,7 @@ assert torch.equal(base, far) and not torch.equal(base, near)
 # %%
 headline = {f"word test perplexity, neural LM, n={n}": neural[n] for n in size["orders"]}
 headline |= {f"training seconds, n={n}": histories[n].seconds for n in size["orders"]}
-path = results.save("02_ffnn", run.profile, run.device, headline, timer.seconds)
+path = results.save(setup, headline, timer.seconds)
 print(f"{len(headline)} numbers written to {path} after {timer.seconds:.1f} s")
 
 # %% [markdown]

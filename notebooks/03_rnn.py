@@ -24,11 +24,11 @@ if "google.colab" in sys.modules and importlib.util.find_spec("seqlm") is None:
                     "seqlm @ git+https://github.com/seqlm-course/sequence-models"], check=True)
 
 # %% tags=["parameters"]
-import os
-
-profile = os.environ.get("SEQLM_PROFILE", "auto")  # smoke | cpu | full | auto
-device = os.environ.get("SEQLM_DEVICE", "auto")    # cpu | cuda | auto
+profile = None      # smoke | cpu | full | auto; None: $SEQLM_PROFILE, else auto
+device = None       # cpu | cuda | auto; None: $SEQLM_DEVICE, else auto
 seed = 0
+results_dir = None  # where the headline numbers go; None: _build/results
+quiet = None        # True: no progress bars; None: quiet under CI
 
 # %% tags=["hide-input"]
 import math
@@ -38,11 +38,11 @@ import numpy as np
 import torch
 from torch import nn
 
-from seqlm import config, data, metrics, ngram, results, rnn, train, viz
+from seqlm import batches, config, data, metrics, ngram, results, rnn, train, viz
 
-run = config.setup("03_rnn", profile, device, seed)
-size, timer = run.size, results.Timer()
-print(f"profile {run.profile}, device {run.device}")
+setup = config.setup("03_rnn", profile, device, seed, results_dir, quiet)
+size, timer = setup.size, results.Timer()
+print(f"profile {setup.profile}, device {setup.device}")
 
 # %% [markdown]
 # # 3. Recurrent neural networks
@@ -65,8 +65,14 @@ print(f"profile {run.profile}, device {run.device}")
 # $p(x_{t+1} \mid x_{\le t}) = \mathrm{softmax}(W_{ho} h_t + b_o)$. Stacking
 # layers feeds each layer's states to the next as its inputs.
 # `seqlm.rnn.ElmanRNN` is this loop written out, with `torch.nn.RNN`'s names and
-# shapes for the weights, so that the same weights can be loaded into both.
-# They must then agree, for tanh and ReLU and for several layers:
+# shapes for the weights, so that the same weights can be loaded into both:
+
+# %%
+viz.show_source(rnn.ElmanRNN.forward)
+
+# %% [markdown]
+# Loaded with the same weights, the two must agree, for tanh and ReLU and for
+# several layers:
 
 # %%
 torch.manual_seed(seed)
@@ -87,7 +93,7 @@ for nonlinearity in ("tanh", "relu"):
 # input is the true previous token, and the loss is the cross-entropy of the
 # prediction of the next one. The training text is one long stream. We cut it
 # into $B$ equal rows and read all rows in parallel, a window of $k$ tokens at a
-# time (`seqlm.data.StreamBatches`). Row $b$ of one batch continues row $b$ of
+# time (`seqlm.batches.StreamBatches`). Row $b$ of one batch continues row $b$ of
 # the batch before, so the state is carried from window to window, while the
 # gradient is cut at each window's start (Chapter 4 explains why). The
 # from-scratch cell and `nn.RNN` compute the same thing; we train with
@@ -98,20 +104,18 @@ corpus = data.load_shakespeare("word")
 V, EOS = len(corpus.vocab), corpus.vocab.stoi[data.EOS]
 ids = {s: corpus.ids(s)[:size["eval_tokens"] if s != "train" else size["train_tokens"]]
        for s in data.SPLITS}
-batches = data.StreamBatches(ids["train"], size["batch"], size["bptt"])
-valid = data.StreamBatches(ids["valid"], 16, 100)
-print(f"{len(batches)} windows of {size['batch']} × {size['bptt']} tokens per epoch")
-x, y = next(batches())
+train_batches = batches.StreamBatches(ids["train"], size["batch_size"], size["bptt"])
+valid_batches = batches.StreamBatches(ids["valid"], 16, 100)
+print(f"{len(train_batches)} windows of {size['batch_size']} × {size['bptt']} tokens per epoch")
+x, y = next(train_batches())
 print("input :", " ".join(corpus.vocab.decode(x[0, :12])))
 print("target:", " ".join(corpus.vocab.decode(y[0, :12])))
 assert torch.equal(x[0, 1:], y[0, :-1])  # the target is the input shifted by one
 
 # %%
 torch.manual_seed(seed)
-word_model = rnn.RNNLM(V, size["embed_dim"], size["hidden_dim"], dropout=size["dropout"])
-word_history = train.train(word_model, batches, valid, train.TrainConfig(
-    steps=size["steps"], lr=size["lr"], eval_every=size["eval_every"], eval_batches=20),
-    run.device)
+word_model = rnn.RNNLM(V, size["embed_size"], size["hidden_size"], dropout=size["dropout"])
+word_history = train.train(word_model, train_batches, valid_batches, size["train"], setup.device)
 print(f"best valid perplexity {word_history.best_valid_ppl:.1f} after "
       f"{word_history.best_step} steps ({word_history.seconds:.0f} s)")
 viz.learning_curves({"RNN": word_history}, "Word-level RNN LM")
@@ -127,19 +131,20 @@ plt.show()
 # Kneser-Ney depends on how long it trains, so that is printed, not claimed.
 
 # %%
-rnn_ppl = math.exp(train.evaluate(word_model, data.StreamBatches(ids["test"], 16, 100), run.device))
+test_batches = batches.StreamBatches(ids["test"], 16, 100)
+rnn_ppl = math.exp(train.evaluate(word_model, test_batches, setup.device))
 kn = {n: ngram.KneserNey(n, modified=True).fit(ids["train"], V, EOS).perplexity(ids["test"])
       for n in (2, 3)}
 add_k = ngram.AddK(2, 0.01).fit(ids["train"], V, EOS).perplexity(ids["test"])
 unigram = ngram.KneserNey(1).fit(ids["train"], V, EOS).perplexity(ids["test"])
 print(f"RNN LM {rnn_ppl:.1f}   modified KN bigram {kn[2]:.1f}, trigram {kn[3]:.1f}   "
       f"add-k bigram {add_k:.1f}   unigram {unigram:.1f}")
-previous = {r["chapter"]: r for r in results.load_all()}
-if "02_ffnn" in previous and previous["02_ffnn"]["profile"] == run.profile:
+previous = {r["chapter"]: r for r in results.load_all(setup.results_dir)}
+if "02_ffnn" in previous and previous["02_ffnn"]["profile"] == setup.profile:
     for name, value in previous["02_ffnn"]["metrics"].items():
         if name.startswith("word test perplexity, neural"):
             print(f"Chapter 2, {name.split(', ', 1)[1]}: {value:.1f}")
-if run.profile != "smoke":
+if setup.profile != "smoke":
     assert rnn_ppl < kn[2] and rnn_ppl < add_k and rnn_ppl < unigram
 
 # %% [markdown]
@@ -163,18 +168,17 @@ chars = data.load_shakespeare("char")
 C = len(chars.vocab)
 char_ids = {s: chars.ids(s)[:size["char_tokens"]] for s in data.SPLITS}
 torch.manual_seed(seed)
-char_model = rnn.RNNLM(C, 32, size["hidden_dim"])
+char_model = rnn.RNNLM(C, 32, size["hidden_size"])
 char_history = train.train(
-    char_model, data.StreamBatches(char_ids["train"], size["batch"], 100),
-    data.StreamBatches(char_ids["valid"], 16, 200),
-    train.TrainConfig(steps=size["char_steps"], lr=size["lr"], eval_every=size["eval_every"],
-                      eval_batches=10), run.device)
-char_nats = train.evaluate(char_model, data.StreamBatches(char_ids["test"], 16, 200), run.device)
+    char_model, batches.StreamBatches(char_ids["train"], size["batch_size"], 100),
+    batches.StreamBatches(char_ids["valid"], 16, 200), size["char_train"], setup.device)
+char_nats = train.evaluate(char_model, batches.StreamBatches(char_ids["test"], 16, 200),
+                           setup.device)
 newline = chars.vocab.stoi["\n"]
 char_kn = {n: metrics.cross_entropy(ngram.KneserNey(n, modified=True).fit(
     char_ids["train"], C, newline).prob(char_ids["test"])) for n in (3, 5)}
 print(f"char RNN {char_nats:.3f} nats/char; KN 3-gram {char_kn[3]:.3f}, 5-gram {char_kn[5]:.3f}")
-if run.profile != "smoke":
+if setup.profile != "smoke":
     assert char_nats < char_kn[3]
 
 # %% [markdown]
@@ -188,23 +192,22 @@ if run.profile != "smoke":
 # most ", my lord"); the RNN does not.
 
 # %%
-gen = torch.Generator().manual_seed(seed)
 prompt = list(corpus.vocab.encode("<eos> my good lord ,".split()))
 for temperature in (0.7, 1.0):
-    words = corpus.vocab.decode(rnn.generate(word_model, prompt, 30, temperature, gen, run.device))
+    words = corpus.vocab.decode(rnn.generate(word_model, prompt, 30, temperature, rng=setup.rng))
     print(f"T={temperature}:", data.detokenize(words).replace("\n", " / "))
 
 # %%
 first = list(corpus.vocab.encode("o , speak to me , my lord".split()))
 second = list(corpus.vocab.encode("the king is dead , my lord".split()))
-p_first, p_second = (rnn.next_distribution(word_model, c, run.device) for c in (first, second))
+p_first, p_second = (rnn.next_distribution(word_model, c) for c in (first, second))
 bigram = ngram.KneserNey(2).fit(ids["train"], V, EOS)
 q_first, q_second = bigram.distribution(first), bigram.distribution(second)
 shift = 0.5 * (p_first - p_second).abs().sum().item()  # total variation distance
 print(f"after '... my lord': RNN distributions differ by {shift:.3f} (total variation); "
       f"bigram by {0.5 * np.abs(q_first - q_second).sum():.3f}")
 assert np.allclose(q_first, q_second) and shift > 1e-6
-if run.profile != "smoke":
+if setup.profile != "smoke":
     assert shift > 0.01
 
 # %% [markdown]
@@ -214,7 +217,7 @@ if run.profile != "smoke":
 headline = {"word test perplexity, RNN LM": rnn_ppl,
             "char test nats per character, RNN LM": char_nats,
             "training seconds, word RNN": word_history.seconds}
-path = results.save("03_rnn", run.profile, run.device, headline, timer.seconds)
+path = results.save(setup, headline, timer.seconds)
 print(f"{len(headline)} numbers written to {path} after {timer.seconds:.1f} s")
 
 # %% [markdown]

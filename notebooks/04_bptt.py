@@ -24,24 +24,23 @@ if "google.colab" in sys.modules and importlib.util.find_spec("seqlm") is None:
                     "seqlm @ git+https://github.com/seqlm-course/sequence-models"], check=True)
 
 # %% tags=["parameters"]
-import os
-
-profile = os.environ.get("SEQLM_PROFILE", "auto")  # smoke | cpu | full | auto
-device = os.environ.get("SEQLM_DEVICE", "auto")    # cpu | cuda | auto
+profile = None      # smoke | cpu | full | auto; None: $SEQLM_PROFILE, else auto
+device = None       # cpu | cuda | auto; None: $SEQLM_DEVICE, else auto
 seed = 0
+results_dir = None  # where the headline numbers go; None: _build/results
+quiet = None        # True: no progress bars; None: quiet under CI
 
 # %% tags=["hide-input"]
-import inspect
 import time
 
 import matplotlib.pyplot as plt
 import torch
 
-from seqlm import bptt, config, results, rnn, tasks, train
+from seqlm import batches, bptt, config, results, rnn, tasks, train, viz
 
-run = config.setup("04_bptt", profile, device, seed)
-size, timer = run.size, results.Timer()
-print(f"profile {run.profile}, device {run.device}")
+setup = config.setup("04_bptt", profile, device, seed, results_dir, quiet)
+size, timer = setup.size, results.Timer()
+print(f"profile {setup.profile}, device {setup.device}")
 
 # %% [markdown]
 # # 4. Backpropagation through time
@@ -100,7 +99,7 @@ print(f"profile {run.profile}, device {run.device}")
 # averaged over the batch as well):
 
 # %%
-print(inspect.getsource(bptt.backward))
+viz.show_source(bptt.backward)
 
 # %% [markdown]
 # It must agree with autograd. In float64, for random sizes, lengths and
@@ -144,15 +143,15 @@ print("gradcheck passed")
 # recurrent LM: bytes that autograd saves for the backward pass, and seconds.
 
 # %%
-model = rnn.RNNLM(50, 32, 128).to(run.device)
-window = min(size["lengths"])
+model = rnn.RNNLM(50, 32, 128).to(setup.device)
+k = min(size["lengths"])  # the truncation length
 
 
-def truncated(x):
-    """Windows of `window` steps, the state carried but detached; the peak saved bytes."""
+def truncated(x, k):
+    """Windows of k steps, the state carried but detached; the peak saved bytes."""
     state, peak = None, 0
-    for start in range(0, x.shape[1], window):
-        piece = x[:, start:start + window]
+    for start in range(0, x.shape[1], k):
+        piece = x[:, start:start + k]
         (loss, state), saved = bptt.saved_activation_bytes(lambda: _window_loss(piece, state))
         loss.backward()
         state, peak = train.detach(state), max(peak, saved)
@@ -171,15 +170,15 @@ def full(x):
 # %%
 cost = {"full": {}, "truncated": {}}
 for T in size["lengths"]:
-    x = torch.randint(0, 50, (16, T), device=run.device)
+    x = torch.randint(0, 50, (16, T), device=setup.device)
     started = time.perf_counter()
     loss, saved = bptt.saved_activation_bytes(lambda: full(x))
     loss.backward()
     cost["full"][T] = (saved, time.perf_counter() - started)
     started = time.perf_counter()
-    cost["truncated"][T] = (truncated(x), time.perf_counter() - started)
+    cost["truncated"][T] = (truncated(x, k), time.perf_counter() - started)
     print(f"T={T:4d}: full {cost['full'][T][0] / 2**20:6.2f} MiB {cost['full'][T][1]:.3f} s   "
-          f"truncated (k={window}) {cost['truncated'][T][0] / 2**20:5.2f} MiB "
+          f"truncated (k={k}) {cost['truncated'][T][0] / 2**20:5.2f} MiB "
           f"{cost['truncated'][T][1]:.3f} s")
 
 # %%
@@ -210,13 +209,15 @@ assert len({cost["truncated"][T][0] for T in lengths}) == 1                     
 
 # %%
 delay, accuracy = size["delay"], {}
-for k in size["windows"]:
+for k in size["bptt_lengths"]:
     torch.manual_seed(seed)
-    echo_model = rnn.RNNLM(4, 8, size["hidden_dim"])
-    batches = tasks.EchoBatches(4, delay, size["echo_batch"], k, size["row_tokens"] // k, seed=1)
-    check = tasks.EchoBatches(4, delay, 8, 50, 4, seed=2)
-    train.train(echo_model, batches, check, train.TrainConfig(
-        steps=len(batches), lr=size["lr"], eval_every=len(batches)), run.device)
+    echo_model = rnn.RNNLM(4, 8, size["hidden_size"])
+    echo = batches.EchoBatches(4, delay, size["echo_batch_size"], k, size["row_tokens"] // k,
+                               seed=1)
+    check = batches.EchoBatches(4, delay, 8, 50, 4, seed=2)
+    train.train(echo_model, echo, check, train.TrainConfig(
+        steps=len(echo), lr=size["lr"], eval_every=len(echo), progress=not setup.quiet),
+        setup.device)
     accuracy[k] = tasks.accuracy(echo_model, check, skip=delay)
     print(f"window k={k:2d} (delay {delay}): accuracy {accuracy[k]:.1%}")
 
@@ -227,7 +228,7 @@ plt.gca().set(xlabel="truncation window k", ylabel="echo accuracy",
               title=f"Remembering a symbol for {delay} steps")
 plt.legend()
 plt.show()
-if run.profile != "smoke":
+if setup.profile != "smoke":
     assert all(accuracy[k] < 0.4 for k in accuracy if k <= delay)      # cannot learn it
     assert all(accuracy[k] > 0.9 for k in accuracy if k >= 2 * delay)  # learns it
 
@@ -244,7 +245,7 @@ if run.profile != "smoke":
 headline = {f"echo accuracy, delay {delay}, window {k}": a for k, a in accuracy.items()}
 headline |= {f"MiB saved for backward, full BPTT, T={T}": cost["full"][T][0] / 2**20
              for T in size["lengths"]}
-path = results.save("04_bptt", run.profile, run.device, headline, timer.seconds)
+path = results.save(setup, headline, timer.seconds)
 print(f"{len(headline)} numbers written to {path} after {timer.seconds:.1f} s")
 
 # %% [markdown]

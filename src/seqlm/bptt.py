@@ -97,14 +97,14 @@ class BPTT(torch.autograd.Function):
     def forward(ctx, x, y, h0, W_xh, W_hh, b_h, W_hy, b_y, activation="tanh"):
         params = dict(zip(PARAMETERS, (W_xh, W_hh, b_h, W_hy, b_y)))
         loss, cache = forward(params, x, y, h0, activation)
-        ctx.params, ctx.cache = params, cache
+        ctx.params, ctx.cache, ctx.has_h0 = params, cache, h0 is not None
         return loss
 
     @staticmethod
     def backward(ctx, grad_loss):
         grads = backward(ctx.params, ctx.cache)
-        return (None, None, grad_loss * grads["h0"],
-                *(grad_loss * grads[name] for name in PARAMETERS), None)
+        d_h0 = grad_loss * grads["h0"] if ctx.has_h0 else None  # h0=None: zeros, no gradient
+        return (None, None, d_h0, *(grad_loss * grads[name] for name in PARAMETERS), None)
 
 
 def saved_activation_bytes(compute_loss) -> tuple[torch.Tensor, int]:

@@ -1,19 +1,24 @@
-"""Profiles, devices, seeds and the per-profile sizes of every chapter.
+"""Profiles, devices, seeds, the sizes of every chapter, and the environment.
 
-A *profile* says how big a run is (DESIGN.md §3):
+A *profile* says how big a run is (CONTRIBUTING.md, "Profiles"):
 
 - ``smoke``: every cell runs in seconds on two CPU cores (CI, nbval);
 - ``cpu``: the chapter's claims hold, on a laptop without a GPU;
-- ``full``: the numbers quoted in the prose, on one GPU;
+- ``full``: the same claims with larger models, on one GPU;
 - ``auto``: ``full`` when CUDA is available, ``cpu`` otherwise.
 
 A *device* is ``auto`` (CUDA when available), ``cpu`` or ``cuda``.
-Both come from a notebook's parameters (papermill) or, when those are
-left as ``None``, from ``SEQLM_PROFILE`` / ``SEQLM_DEVICE``.
+
+Configuration flows one way. A notebook's ``parameters`` cell holds plain
+defaults (``None``); papermill may override them; :func:`setup` resolves what
+is still ``None`` from the environment, once. This module is the only reader
+of the environment: ``SEQLM_PROFILE``, ``SEQLM_DEVICE``, ``SEQLM_RESULTS``,
+``SEQLM_CACHE``, ``SEQLM_QUIET`` and ``CI``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 from dataclasses import dataclass
@@ -26,7 +31,38 @@ PROFILES = ("smoke", "cpu", "full")
 PROFILE_CHOICES = PROFILES + ("auto",)
 DEVICE_CHOICES = ("auto", "cpu", "cuda")
 
-# Every size that differs between profiles lives here, one entry per chapter.
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How :func:`seqlm.train.train` trains: the optimiser, its steps, evaluation, stopping."""
+
+    steps: int                          # optimiser steps in all (epochs follow from the batches)
+    lr: float = 1e-3
+    optimizer: str = "adamw"            # "adamw" or "sgd"
+    weight_decay: float = 0.0
+    momentum: float = 0.0               # SGD only
+    clip: float | None = 1.0            # max gradient norm; None: no clipping
+    eval_every: int = 100               # steps between evaluations (and checkpoints)
+    eval_batches: int | None = None     # limit the valid batches per evaluation
+    patience: int | None = None         # evaluations without improvement before stopping
+    checkpoint: str | Path | None = None
+    progress: bool | None = None        # None: a bar unless resolve_quiet()
+
+    def __post_init__(self):
+        if self.steps < 1 or self.eval_every < 1:
+            raise ValueError("steps and eval_every must be ≥ 1")
+        if self.optimizer not in ("adamw", "sgd"):
+            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose adamw or sgd")
+        if self.lr <= 0 or (self.clip is not None and self.clip <= 0):
+            raise ValueError("lr and clip must be > 0")
+
+    def replace(self, **changes) -> "TrainConfig":
+        """A copy with some fields changed: ``config.replace(steps=100)``."""
+        return dataclasses.replace(self, **changes)
+
+
+# Every size that differs between profiles lives here, one entry per chapter; the
+# training part of a chapter's sizes is a TrainConfig under a key ending in "train".
 SIZES = MappingProxyType({
     "01_ngrams": {
         # word_tokens: how many training tokens to count (None: the whole split)
@@ -39,36 +75,51 @@ SIZES = MappingProxyType({
                      char_chars=None, char_max_order=10, samples=5),
     },
     "02_ffnn": {
-        # orders: the n of each model trained; steps: optimiser steps per model
-        "smoke": dict(train_tokens=20_000, eval_tokens=4_000, orders=(3,), steps=40, batch=64,
-                      embed_dim=16, hidden_dim=32, direct=False, lr=3e-3, eval_every=20),
-        "cpu": dict(train_tokens=None, eval_tokens=None, orders=(3, 5), steps=2500, batch=256,
-                    embed_dim=64, hidden_dim=128, direct=False, lr=3e-3, eval_every=500),
-        "full": dict(train_tokens=None, eval_tokens=None, orders=(3, 5), steps=30_000, batch=512,
-                     embed_dim=128, hidden_dim=512, direct=True, lr=2e-3, eval_every=2000),
+        # orders: the n of each model trained, each with `train`
+        "smoke": dict(train_tokens=20_000, eval_tokens=4_000, orders=(3,), batch_size=64,
+                      embed_size=16, hidden_size=32, direct=False,
+                      train=TrainConfig(steps=40, lr=3e-3, eval_every=20, eval_batches=20)),
+        "cpu": dict(train_tokens=None, eval_tokens=None, orders=(3, 5), batch_size=256,
+                    embed_size=64, hidden_size=128, direct=False,
+                    train=TrainConfig(steps=2500, lr=3e-3, eval_every=500, eval_batches=20)),
+        "full": dict(train_tokens=None, eval_tokens=None, orders=(3, 5), batch_size=512,
+                     embed_size=128, hidden_size=512, direct=True,
+                     train=TrainConfig(steps=30_000, lr=2e-3, eval_every=2000, eval_batches=20)),
     },
     "03_rnn": {
-        # batch × bptt tokens per step; char_* for the character-level model
-        "smoke": dict(train_tokens=20_000, eval_tokens=3_000, batch=8, bptt=20, embed_dim=16,
-                      hidden_dim=32, dropout=0.0, steps=20, lr=3e-3, eval_every=10,
-                      char_tokens=20_000, char_steps=20),
-        "cpu": dict(train_tokens=None, eval_tokens=None, batch=32, bptt=35, embed_dim=64,
-                    hidden_dim=128, dropout=0.0, steps=900, lr=3e-3, eval_every=300,
-                    char_tokens=None, char_steps=800),
-        "full": dict(train_tokens=None, eval_tokens=None, batch=64, bptt=70, embed_dim=256,
-                     hidden_dim=1024, dropout=0.3, steps=8000, lr=2e-3, eval_every=1000,
-                     char_tokens=None, char_steps=8000),
+        # batch_size × bptt tokens per step; char_* for the character-level model
+        "smoke": dict(train_tokens=20_000, eval_tokens=3_000, batch_size=8, bptt=20,
+                      embed_size=16, hidden_size=32, dropout=0.0, char_tokens=20_000,
+                      train=TrainConfig(steps=20, lr=3e-3, eval_every=10, eval_batches=20),
+                      char_train=TrainConfig(steps=20, lr=3e-3, eval_every=10, eval_batches=10)),
+        "cpu": dict(train_tokens=None, eval_tokens=None, batch_size=32, bptt=35,
+                    embed_size=64, hidden_size=128, dropout=0.0, char_tokens=None,
+                    train=TrainConfig(steps=900, lr=3e-3, eval_every=300, eval_batches=20),
+                    char_train=TrainConfig(steps=800, lr=3e-3, eval_every=300, eval_batches=10)),
+        "full": dict(train_tokens=None, eval_tokens=None, batch_size=64, bptt=70,
+                     embed_size=256, hidden_size=1024, dropout=0.3, char_tokens=None,
+                     train=TrainConfig(steps=8000, lr=2e-3, eval_every=1000, eval_batches=20),
+                     char_train=TrainConfig(steps=8000, lr=2e-3, eval_every=1000,
+                                            eval_batches=10)),
     },
     "04_bptt": {
-        # the echo task: remember each symbol for `delay` steps; `row_tokens` per batch row
-        "smoke": dict(lengths=(20, 40, 80), delay=4, windows=(2, 8), row_tokens=400,
-                      echo_batch=8, hidden_dim=16, lr=1e-2),
-        "cpu": dict(lengths=(50, 100, 200, 400), delay=4, windows=(2, 4, 8, 16),
-                    row_tokens=4000, echo_batch=32, hidden_dim=32, lr=1e-2),
-        "full": dict(lengths=(50, 100, 200, 400, 800), delay=8, windows=(2, 4, 8, 16, 32),
-                     row_tokens=16_000, echo_batch=64, hidden_dim=64, lr=5e-3),
+        # the echo task: remember each symbol for `delay` steps, trained with each truncation
+        # length in `bptt_lengths`; `row_tokens` per batch row
+        "smoke": dict(lengths=(20, 40, 80), delay=4, bptt_lengths=(2, 8), row_tokens=400,
+                      echo_batch_size=8, hidden_size=16, lr=1e-2),
+        "cpu": dict(lengths=(50, 100, 200, 400), delay=4, bptt_lengths=(2, 4, 8, 16),
+                    row_tokens=4000, echo_batch_size=32, hidden_size=32, lr=1e-2),
+        "full": dict(lengths=(50, 100, 200, 400, 800), delay=8, bptt_lengths=(2, 4, 8, 16, 32),
+                     row_tokens=16_000, echo_batch_size=64, hidden_size=64, lr=5e-3),
     },
 })
+
+
+# --------------------------------------------------------------------------- the environment
+
+def _env(name: str) -> str | None:
+    value = os.environ.get(name)
+    return value if value else None
 
 
 def _cuda_available() -> bool:
@@ -77,13 +128,17 @@ def _cuda_available() -> bool:
     return torch.cuda.is_available()
 
 
+def _choice(given: str | None, variable: str, choices: tuple[str, ...], what: str) -> str:
+    """The argument, else the environment variable, else "auto"; one of ``choices``."""
+    value = str(given if given is not None else (_env(variable) or "auto")).strip().lower()
+    if value not in choices:
+        raise ValueError(f"unknown {what} {value!r}; choose one of {', '.join(choices)}")
+    return value
+
+
 def resolve_profile(profile: str | None = None) -> str:
     """The concrete profile: the argument, else ``SEQLM_PROFILE``, else ``auto``."""
-    value = profile if profile is not None else os.environ.get("SEQLM_PROFILE", "auto")
-    value = str(value).strip().lower()
-    if value not in PROFILE_CHOICES:
-        raise ValueError(
-            f"unknown profile {value!r}; choose one of {', '.join(PROFILE_CHOICES)}")
+    value = _choice(profile, "SEQLM_PROFILE", PROFILE_CHOICES, "profile")
     if value == "auto":
         return "full" if _cuda_available() else "cpu"
     return value
@@ -93,11 +148,7 @@ def resolve_device(device: str | None = None):
     """The ``torch.device`` to run on: the argument, else ``SEQLM_DEVICE``, else ``auto``."""
     import torch
 
-    value = device if device is not None else os.environ.get("SEQLM_DEVICE", "auto")
-    value = str(value).strip().lower()
-    if value not in DEVICE_CHOICES:
-        raise ValueError(
-            f"unknown device {value!r}; choose one of {', '.join(DEVICE_CHOICES)}")
+    value = _choice(device, "SEQLM_DEVICE", DEVICE_CHOICES, "device")
     if value == "auto":
         value = "cuda" if torch.cuda.is_available() else "cpu"
     if value == "cuda" and not torch.cuda.is_available():
@@ -106,6 +157,38 @@ def resolve_device(device: str | None = None):
             f"choose one of {', '.join(DEVICE_CHOICES)} (auto falls back to cpu)")
     return torch.device(value)
 
+
+def project_root() -> Path:
+    """The repository root for an editable install, else the working directory."""
+    here = Path(__file__).resolve().parents[2]
+    if (here / "pyproject.toml").is_file() and (here / "notebooks").is_dir():
+        return here
+    return Path.cwd()
+
+
+def resolve_results_dir(directory: str | Path | None = None) -> Path:
+    """Where chapters write their headline numbers: the argument, else ``SEQLM_RESULTS``,
+    else ``_build/results`` under the repository (or the working directory)."""
+    value = directory if directory is not None else _env("SEQLM_RESULTS")
+    return Path(value) if value else project_root() / "_build" / "results"
+
+
+def cache_dir() -> Path:
+    """Where prepared corpora are cached: ``SEQLM_CACHE``, else ``data/cache`` of the
+    repository (or the working directory)."""
+    value = _env("SEQLM_CACHE")
+    return Path(value) if value else project_root() / "data" / "cache"
+
+
+def resolve_quiet(value: bool | None = None) -> bool:
+    """Whether nobody watches this run (no progress bars): the argument, else whether
+    ``SEQLM_QUIET`` or ``CI`` is set."""
+    if value is not None:
+        return bool(value)
+    return bool(_env("SEQLM_QUIET") or _env("CI"))
+
+
+# --------------------------------------------------------------------------- a chapter's run
 
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed Python, NumPy and torch; return a NumPy generator seeded the same way."""
@@ -128,27 +211,26 @@ def sizes(chapter: str, profile: str) -> dict:
 
 @dataclass(frozen=True)
 class Setup:
-    """What a chapter needs to know about its run, from :func:`setup`."""
+    """What a chapter knows about its run, resolved once by :func:`setup`."""
 
     chapter: str
     profile: str
     device: object  # torch.device
     seed: int
     rng: np.random.Generator
-    size: dict
+    size: dict      # the chapter's sizes for this profile; TrainConfigs know `quiet`
+    results_dir: Path
+    quiet: bool     # nobody watches: no progress bars
 
 
-def setup(chapter: str, profile: str | None = None, device: str | None = None,
-          seed: int = 0) -> Setup:
-    """Resolve profile and device, seed everything, and look up the chapter's sizes."""
+def setup(chapter: str, profile: str | None = None, device: str | None = None, seed: int = 0,
+          results_dir: str | Path | None = None, quiet: bool | None = None) -> Setup:
+    """Resolve profile, device, results directory and quietness, seed everything, and look
+    up the chapter's sizes. Arguments left as ``None`` come from the environment."""
     concrete = resolve_profile(profile)
-    return Setup(chapter=chapter, profile=concrete, device=resolve_device(device),
-                 seed=seed, rng=seed_everything(seed), size=sizes(chapter, concrete))
-
-
-def project_root() -> Path:
-    """The repository root for an editable install, else the working directory."""
-    here = Path(__file__).resolve().parents[2]
-    if (here / "pyproject.toml").is_file() and (here / "notebooks").is_dir():
-        return here
-    return Path.cwd()
+    silent = resolve_quiet(quiet)
+    size = {k: v.replace(progress=not silent) if isinstance(v, TrainConfig) else v
+            for k, v in sizes(chapter, concrete).items()}
+    return Setup(chapter=chapter, profile=concrete, device=resolve_device(device), seed=seed,
+                 rng=seed_everything(seed), size=size,
+                 results_dir=resolve_results_dir(results_dir), quiet=silent)

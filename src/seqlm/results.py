@@ -8,17 +8,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import time
 from pathlib import Path
 
-from seqlm.config import project_root
-
-
-def results_dir() -> Path:
-    """``$SEQLM_RESULTS``, else ``_build/results`` under the repository (or working directory)."""
-    env = os.environ.get("SEQLM_RESULTS")
-    return Path(env) if env else project_root() / "_build" / "results"
+from seqlm.config import Setup, resolve_results_dir
+from seqlm.files import write_text_atomically
 
 
 def _number(value):
@@ -26,26 +20,21 @@ def _number(value):
     return None if math.isnan(value) else ("inf" if math.isinf(value) else value)
 
 
-def save(chapter: str, profile: str, device, metrics: dict, seconds: float,
-         directory: Path | None = None) -> Path:
-    """Write a chapter's headline numbers; infinities are stored as the string ``"inf"``."""
+def save(setup: Setup, metrics: dict, seconds: float) -> Path:
+    """Write a chapter's headline numbers to ``setup.results_dir/<chapter>.json``;
+    infinities are stored as the string ``"inf"``."""
     if not metrics:
         raise ValueError("a results file needs at least one metric")
-    record = {"chapter": chapter, "profile": profile, "device": str(device),
+    record = {"chapter": setup.chapter, "profile": setup.profile, "device": str(setup.device),
               "metrics": {str(k): _number(v) for k, v in metrics.items()},
               "seconds": round(float(seconds), 2)}
-    directory = Path(directory) if directory else results_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    path = directory / f"{chapter}.json"
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(record, indent=2) + "\n")
-    tmp.replace(path)
-    return path
+    return write_text_atomically(Path(setup.results_dir) / f"{setup.chapter}.json",
+                                 json.dumps(record, indent=2) + "\n")
 
 
 def load_all(directory: Path | None = None) -> list[dict]:
     """Every results file, sorted by chapter."""
-    directory = Path(directory) if directory else results_dir()
+    directory = resolve_results_dir(directory)
     return [json.loads(p.read_text()) for p in sorted(directory.glob("*.json"))]
 
 

@@ -1,32 +1,40 @@
-"""Recurrent networks, Chapter 3.
-
-:class:`ElmanRNN` is the simple recurrent network of Elman (1990) written out
-step by step, with the weight names and shapes of ``torch.nn.RNN``
-(``weight_ih_l0``, ``weight_hh_l0``, ``bias_ih_l0``, ``bias_hh_l0``, …), so
-that weights copy across and a test proves the two compute the same thing:
-
-    h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)        (or relu)
-
-Both take and return batch-first tensors: x (B, T, input), output (B, T, H),
-state (layers, B, H).
-"""
+"""Recurrent networks, Chapter 3: the Elman cell from scratch and the RNN language model."""
 
 from __future__ import annotations
 
 import math
 
+import numpy as np
 import torch
 from torch import nn
 
-from seqlm.ffnn import FEATURE_INIT_STD
+from seqlm import layers, sampling
+from seqlm.train import evaluating
 
 
 class ElmanRNN(nn.Module):
+    """The simple recurrent network of Elman (1990), written out step by step::
+
+        h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)        (or relu)
+
+    with the weight names and shapes of ``torch.nn.RNN`` (``weight_ih_l{k}``
+    (H, input) for layer 0 and (H, H) above it, ``weight_hh_l{k}`` (H, H),
+    ``bias_ih_l{k}`` and ``bias_hh_l{k}`` (H,)), so that weights copy across and a
+    test proves the two compute the same thing. Each layer's states are the next
+    layer's inputs.
+
+    Batch first, as ``nn.RNN(batch_first=True)``: x (B, T, input) -> output (B, T, H)
+    of the last layer and the final states h_T (layers, B, H); an unbatched x (T, input)
+    gives (T, H) and (layers, H).
+    """
+
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh"):
         super().__init__()
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"nonlinearity must be tanh or relu, got {nonlinearity!r}")
+        if min(input_size, hidden_size, num_layers) < 1:
+            raise ValueError("input_size, hidden_size and num_layers must be ≥ 1")
         self.hidden_size, self.num_layers = hidden_size, num_layers
         self.act = torch.tanh if nonlinearity == "tanh" else torch.relu
         bound = 1 / math.sqrt(hidden_size)  # nn.RNN's initialisation
@@ -40,6 +48,11 @@ class ElmanRNN(nn.Module):
 
     def forward(self, x: torch.Tensor, h0: torch.Tensor | None = None):
         """x: (B, T, input) -> output (B, T, H) of the last layer, h_T (layers, B, H)."""
+        if x.dim() == 2:  # unbatched, as nn.RNN allows: (T, input), h0 (layers, H)
+            output, h = self(x.unsqueeze(0), None if h0 is None else h0.unsqueeze(1))
+            return output[0], h[:, 0]
+        if x.dim() != 3:
+            raise ValueError(f"expected x of shape (B, T, input) or (T, input), got {tuple(x.shape)}")
         B, T, _ = x.shape
         if h0 is None:
             h0 = x.new_zeros(self.num_layers, B, self.hidden_size)
@@ -57,18 +70,23 @@ class ElmanRNN(nn.Module):
 
 
 class RNNLM(nn.Module):
-    """Embedding -> recurrent layers -> a linear map to |V| scores, trained with teacher
-    forcing: at every step the input is the true previous token."""
+    """A recurrent language model trained with teacher forcing::
 
-    def __init__(self, vocab_size: int, embed_dim: int, hidden_dim: int, num_layers: int = 1,
+        e_t = E[x_t],   h_t = RNN(e_t, h_{t-1}),   p(x_{t+1} | x_{≤t}) = softmax(W_ho h_t + b_o)
+
+    with dropout on the embeddings and on the states. x (B, T) token ids ->
+    logits (B, T, |V|) and the final states (layers, B, H), carried to the next batch.
+    ``scratch=True`` runs :class:`ElmanRNN` instead of ``nn.RNN`` (same weights).
+    """
+
+    def __init__(self, vocab_size: int, embed_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", dropout: float = 0.0, scratch: bool = False):
         super().__init__()
-        self.embed = nn.Embedding(vocab_size, embed_dim)
-        nn.init.normal_(self.embed.weight, std=FEATURE_INIT_STD)  # small, as in Chapter 2
+        self.embed = layers.init_features_(nn.Embedding(vocab_size, embed_size))
         recurrent = ElmanRNN if scratch else _TorchRNN
-        self.rnn = recurrent(embed_dim, hidden_dim, num_layers, nonlinearity)
+        self.rnn = recurrent(embed_size, hidden_size, num_layers, nonlinearity)
         self.drop = nn.Dropout(dropout)
-        self.out = nn.Linear(hidden_dim, vocab_size)
+        self.out = nn.Linear(hidden_size, vocab_size)
 
     def forward(self, x: torch.Tensor, state: torch.Tensor | None = None):
         """x: (B, T) token ids -> logits (B, T, |V|), state (layers, B, H)."""
@@ -82,30 +100,34 @@ class _TorchRNN(nn.RNN):
                          batch_first=True)
 
 
-@torch.no_grad()
-def next_distribution(model: nn.Module, context: list[int], device=None) -> torch.Tensor:
-    """p(· | context) from a recurrent LM that reads the whole context: (|V|,)."""
-    device = device or next(model.parameters()).device
-    model.eval()
-    logits, _ = model(torch.tensor([context], device=device))
-    return torch.softmax(logits[0, -1].float(), dim=-1).cpu()
+def next_distribution(model: nn.Module, context: list[int]) -> torch.Tensor:
+    """p(· | context) from a recurrent LM that reads the whole context: (|V|,), on the CPU."""
+    if len(context) == 0:
+        raise ValueError("a next-token distribution needs at least one context token")
+    with evaluating(model) as device:
+        logits, _ = model(torch.tensor([list(context)], device=device))
+        return torch.softmax(logits[0, -1].float(), dim=-1).cpu()
 
 
-@torch.no_grad()
-def generate(model: nn.Module, context: list[int], steps: int, temperature: float = 1.0,
-             generator: torch.Generator | None = None, device=None) -> list[int]:
-    """Continue ``context`` by sampling ``steps`` tokens from softmax(logits / T)."""
-    if not temperature > 0:
-        raise ValueError(f"temperature must be > 0, got {temperature!r}")
-    if not context:
+def generate(model: nn.Module, context, steps: int, temperature: float = 1.0,
+             greedy: bool = False, rng: np.random.Generator | None = None,
+             stop_id: int | None = None) -> list[int]:
+    """Continue ``context`` (token ids) by ``steps`` token ids, each drawn from
+    softmax(logits / T) or, with ``greedy``, the likeliest; stops early after ``stop_id``.
+    The signature of every ``generate`` of the book (:mod:`seqlm.sampling`)."""
+    temperature = 1.0 if greedy else sampling.check_temperature(temperature)
+    steps = sampling.check_steps(steps)
+    if len(context) == 0:
         raise ValueError("generation needs at least one context token")
-    device = device or next(model.parameters()).device
-    model.eval()
-    logits, state = model(torch.tensor([context], device=device))
+    rng = rng if rng is not None else np.random.default_rng()
     out = []
-    for _ in range(steps):
-        p = torch.softmax(logits[0, -1].float().cpu() / temperature, dim=-1)
-        token = int(torch.multinomial(p, 1, generator=generator))
-        out.append(token)
-        logits, state = model(torch.tensor([[token]], device=device), state)
+    with evaluating(model) as device:
+        logits, state = model(torch.tensor([[int(i) for i in context]], device=device))
+        for _ in range(steps):
+            token = sampling.next_token(logits[0, -1].double().cpu().numpy(), temperature,
+                                        greedy, rng)
+            out.append(token)
+            if token == stop_id:
+                break
+            logits, state = model(torch.tensor([[token]], device=device), state)
     return out

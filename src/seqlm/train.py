@@ -1,51 +1,46 @@
 """The one training loop of the book.
 
-Every chapter's language model is an ``nn.Module`` called as
-``model(x, state) -> (logits, state)``: ``state`` is None for a feed-forward
-model and the recurrent state otherwise. Batches come from
-:class:`seqlm.data.WindowBatches` or :class:`seqlm.data.StreamBatches`.
-
-:func:`train` runs AdamW or SGD for a number of steps with gradient-norm
-clipping, evaluates on valid every ``eval_every`` steps, stops early when valid
-stops improving, keeps the best weights, shows a progress bar (quiet under CI),
-and writes a checkpoint atomically at every evaluation. Called again with the
-same checkpoint path it resumes where the checkpoint left off and ends with
-the same numbers as a run that was never interrupted.
+Every chapter's language model follows :class:`LanguageModel`, and every batch
+source :class:`seqlm.batches.BatchSource`. :func:`train` runs AdamW or SGD
+(:class:`seqlm.config.TrainConfig` says how) with gradient-norm clipping,
+evaluates on valid every ``eval_every`` steps, stops early when valid stops
+improving, keeps the best weights, shows a progress bar (none when the run is
+unattended), and writes a checkpoint atomically at every evaluation. Called
+again with the same checkpoint path it resumes where the checkpoint left off and
+ends with the same numbers as a run that was never interrupted.
 """
 
 from __future__ import annotations
 
 import math
-import os
 import time
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
 
+from seqlm.config import TrainConfig, resolve_quiet
+from seqlm.files import write_atomically
 
-@dataclass
-class TrainConfig:
-    steps: int                          # optimiser steps in all (epochs follow from the batches)
-    lr: float = 1e-3
-    optimizer: str = "adamw"            # "adamw" or "sgd"
-    weight_decay: float = 0.0
-    momentum: float = 0.0               # SGD only
-    clip: float | None = 1.0            # max gradient norm; None: no clipping
-    eval_every: int = 100               # steps between evaluations (and checkpoints)
-    eval_batches: int | None = None     # limit the valid batches per evaluation
-    patience: int | None = None         # evaluations without improvement before stopping
-    checkpoint: str | Path | None = None
-    progress: bool | None = None        # None: a bar unless $CI or $SEQLM_QUIET is set
+__all__ = ["LanguageModel", "TrainConfig", "History", "train", "evaluate", "evaluating",
+           "loss_of", "detach"]
 
-    def __post_init__(self):
-        if self.steps < 1 or self.eval_every < 1:
-            raise ValueError("steps and eval_every must be ≥ 1")
-        if self.optimizer not in ("adamw", "sgd"):
-            raise ValueError(f"unknown optimizer {self.optimizer!r}; choose adamw or sgd")
-        if self.lr <= 0 or (self.clip is not None and self.clip <= 0):
-            raise ValueError("lr and clip must be > 0")
+
+class LanguageModel(Protocol):
+    """What :func:`train` and :func:`evaluate` call: ``model(x, state) -> (logits, state)``.
+
+    ``x`` holds token ids, (B, T) for a recurrent model or (B, n-1) for a
+    feed-forward one; ``logits`` are the unnormalised next-token scores, (B, T, |V|)
+    or (B, |V|), one row per target in ``y``. ``state`` is what a recurrent model
+    carries from one batch to the next (a tensor, a tuple of tensors, or None for a
+    feed-forward model); the loop passes back what the model returned, detached, and
+    passes None at the start of every epoch and of every evaluation.
+    """
+
+    def __call__(self, x: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]: ...
 
 
 @dataclass
@@ -86,20 +81,30 @@ def loss_of(model, x, y, state):
     return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1)), state
 
 
-@torch.no_grad()
-def evaluate(model, batches, device=None, max_batches: int | None = None) -> float:
-    """Mean loss per token over ``batches`` (nats); exp of it is the perplexity."""
-    device = device or next(model.parameters()).device
+@contextmanager
+def evaluating(model: torch.nn.Module):
+    """Run a block in eval mode without gradients; yields the model's device, and puts
+    the model back in the mode it was in (training or not) afterwards."""
     was_training = model.training
     model.eval()
+    try:
+        with torch.no_grad():
+            yield next(model.parameters()).device
+    finally:
+        model.train(was_training)
+
+
+def evaluate(model, batches, device=None, max_batches: int | None = None) -> float:
+    """Mean loss per token over ``batches`` (nats); exp of it is the perplexity."""
     total, tokens, state = 0.0, 0, None
-    for i, (x, y) in enumerate(batches(0)):
-        if max_batches is not None and i >= max_batches:
-            break
-        loss, state = loss_of(model, x.to(device), y.to(device), state)
-        total += loss.item() * y.numel()
-        tokens += y.numel()
-    model.train(was_training)
+    with evaluating(model) as own_device:
+        device = device or own_device
+        for i, (x, y) in enumerate(batches(0)):
+            if max_batches is not None and i >= max_batches:
+                break
+            loss, state = loss_of(model, x.to(device), y.to(device), state)
+            total += loss.item() * y.numel()
+            tokens += y.numel()
     return total / tokens
 
 
@@ -111,11 +116,7 @@ def _optimizer(model, config: TrainConfig):
 
 
 def _save(path: Path, payload: dict) -> None:
-    """Write a checkpoint atomically: a temporary file, then a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    write_atomically(path, lambda tmp: torch.save(payload, tmp))
 
 
 def _load(path: Path) -> dict:
@@ -125,9 +126,7 @@ def _load(path: Path) -> dict:
 def _progress(config: TrainConfig, initial: int):
     from tqdm.auto import tqdm
 
-    # quiet under CI, and when the book's driver executes a chapter (nobody watches it)
-    unattended = bool(os.environ.get("CI") or os.environ.get("SEQLM_QUIET"))
-    quiet = unattended if config.progress is None else not config.progress
+    quiet = resolve_quiet() if config.progress is None else not config.progress
     return tqdm(total=config.steps, initial=initial, disable=quiet, unit="step",
                 dynamic_ncols=True, leave=False)
 

@@ -46,3 +46,16 @@ def learning_curves(histories: dict, title: str, ax=None):
     ax.grid(alpha=0.3)
     ax.legend()
     return ax
+
+
+def show_source(obj):
+    """The source of a function or class of :mod:`seqlm`, as a highlighted code block with
+    the file it lives in: chapters show the code they teach from its single source."""
+    import inspect
+    import textwrap
+
+    from IPython.display import Markdown
+
+    module = inspect.getmodule(obj).__name__.replace(".", "/") + ".py"
+    code = textwrap.dedent(inspect.getsource(obj)).rstrip()
+    return Markdown(f"From `src/{module}`:\n\n```python\n{code}\n```")

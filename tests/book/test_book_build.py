@@ -24,7 +24,9 @@ def test_chapter_page_has_outputs_and_no_errors(built, chapter):
     assert "<img" in page, "the executed chapter's figures are on the page"
     assert "Traceback" not in page and "Error" not in re.sub(r"<[^>]+>", "", page).split("References")[0]
     executed = json.loads((built / "executed" / f"{chapter}.ipynb").read_text())
-    assert executed["metadata"]["papermill"]["parameters"] == {"profile": "smoke", "device": "cpu"}
+    parameters = executed["metadata"]["papermill"]["parameters"]
+    assert parameters == {"profile": "smoke", "device": "cpu",
+                          "results_dir": str(built / "results"), "quiet": True}
 
 
 def test_results_page_is_generated_from_the_results_files(built):

@@ -43,3 +43,13 @@ def test_unknown_activation():
     params, x, y, h0 = problem(1, 2, 2, 2, 2, 0)
     with pytest.raises(ValueError, match="tanh"):
         bptt.forward(params, x, y, h0, "softplus")
+
+
+def test_autograd_function_accepts_no_initial_state():
+    params, x, y, _ = problem(2, 4, 3, 4, 3, seed=3)
+    leaves = [params[k].clone().requires_grad_() for k in bptt.PARAMETERS]
+    bptt.BPTT.apply(x, y, None, *leaves).backward()  # h0=None means zeros, as in forward
+    reference = {k: v.clone().requires_grad_() for k, v in params.items()}
+    bptt.forward(reference, x, y, None)[0].backward()
+    for name, leaf in zip(bptt.PARAMETERS, leaves):
+        torch.testing.assert_close(leaf.grad, reference[name].grad, rtol=0, atol=1e-12)

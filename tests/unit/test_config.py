@@ -59,8 +59,37 @@ def test_seeding_makes_runs_repeat():
     assert torch.equal(first[1], second[1])
 
 
-def test_setup_resolves_everything(monkeypatch):
+def test_setup_resolves_everything(monkeypatch, tmp_path):
     monkeypatch.setenv("SEQLM_PROFILE", "smoke")
-    run = config.setup("01_ngrams", None, "cpu", seed=1)
-    assert (run.profile, str(run.device), run.seed) == ("smoke", "cpu", 1)
-    assert run.size == config.SIZES["01_ngrams"]["smoke"]
+    monkeypatch.setenv("SEQLM_RESULTS", str(tmp_path))
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("SEQLM_QUIET", raising=False)
+    setup = config.setup("01_ngrams", None, "cpu", seed=1)
+    assert (setup.profile, str(setup.device), setup.seed) == ("smoke", "cpu", 1)
+    assert setup.size == config.SIZES["01_ngrams"]["smoke"]
+    assert setup.results_dir == tmp_path and setup.quiet is False
+
+
+def test_setup_arguments_win_over_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("SEQLM_RESULTS", "/nowhere")
+    monkeypatch.setenv("CI", "true")
+    setup = config.setup("03_rnn", "smoke", "cpu", results_dir=tmp_path, quiet=False)
+    assert setup.results_dir == tmp_path and not setup.quiet
+    assert setup.size["train"].progress is True  # the training configs know who watches
+    assert config.setup("03_rnn", "smoke", "cpu").size["train"].progress is False
+
+
+def test_the_training_part_of_a_chapter_is_a_train_config():
+    for chapter in ("02_ffnn", "03_rnn"):
+        for profile in config.PROFILES:
+            assert isinstance(config.sizes(chapter, profile)["train"], config.TrainConfig)
+
+
+def test_only_config_reads_the_environment():
+    import pathlib
+    import re
+
+    package = pathlib.Path(config.__file__).parent
+    readers = {p.name for p in package.glob("*.py")
+               if re.search(r"os\.environ|os\.getenv", p.read_text())}
+    assert readers <= {"config.py"}, readers

@@ -7,7 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from seqlm import data
+from seqlm import data, data_stats
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -155,12 +155,27 @@ def test_python_source():
 
 def test_data_readme_shows_the_statistics_the_command_prints():
     readme = (ROOT / "data" / "README.md").read_text()
-    assert data.statistics_markdown(data.statistics()) in readme, \
+    assert data_stats.markdown(data_stats.statistics()) in readme, \
         "data/README.md is stale: paste the output of `seqlm data --markdown`"
 
 
 def test_statistics_match_the_corpus(words):
-    stats = data.statistics()
+    stats = data_stats.statistics()
     assert stats["splits"]["test"]["word tokens"] == len(words.tokens("test"))
     assert stats["word vocab"] == len(words.vocab)
     assert np.isclose(stats["splits"]["valid"]["word OOV rate"], words.oov_rate("valid"), atol=1e-4)
+
+
+@pytest.mark.parametrize("damage", ["", "{\"files\": {", "[]", "null", "{\"files\": [1]}",
+                                    "{\"plays\": {}, \"files\": {\"a.txt\": {\"sha256\": \"x\"}}}"])
+def test_a_damaged_manifest_reads_as_missing(tmp_path, damage):
+    (tmp_path / "manifest.json").write_text(damage)  # empty, truncated, a list, no bytes
+    assert data.read_manifest(tmp_path) is None
+
+
+def test_a_damaged_manifest_is_prepared_again(tmp_path):
+    directory = data.prepare_shakespeare(tmp_path)
+    (directory / "manifest.json").write_text("{\"files\": {")
+    data.prepare_shakespeare(tmp_path)
+    assert data.read_manifest(directory) is not None
+    assert data.load_shakespeare("word", tmp_path).tokens("test")[:2] == ["who's", "there"]

@@ -1,12 +1,12 @@
 import pytest
 import torch
 
-from seqlm import ffnn
+from seqlm import ffnn, layers
 
 
 def test_forward_is_the_papers_equation():
     torch.manual_seed(0)
-    model = ffnn.NeuralLM(vocab_size=11, context=3, embed_dim=4, hidden_dim=5, direct=True)
+    model = ffnn.NeuralLM(vocab_size=11, context=3, embed_size=4, hidden_size=5, direct=True)
     x = torch.randint(0, 11, (7, 3))
     features = torch.cat([model.C.weight[x[:, i]] for i in range(3)], dim=1)  # (7, 12)
     hidden = torch.tanh(features @ model.H.weight.T + model.H.bias)
@@ -54,4 +54,4 @@ def test_nearest_words_and_projection():
 
 def test_features_start_small():
     model = ffnn.NeuralLM(5000, 2, 64, 8)
-    assert abs(model.C.weight.std().item() - ffnn.FEATURE_INIT_STD) < 0.005
+    assert abs(model.C.weight.std().item() - layers.FEATURE_INIT_STD) < 0.005

@@ -4,7 +4,7 @@ import math
 import numpy as np
 import pytest
 
-from seqlm import metrics, results
+from seqlm import config, metrics, results
 
 
 def test_uniform_model_has_perplexity_equal_to_vocabulary_size():
@@ -33,10 +33,10 @@ def test_bits():
 
 
 def test_results_round_trip(tmp_path):
-    path = results.save("01_ngrams", "cpu", "cpu", {"ppl": 120.5, "mle": math.inf}, 12.345,
-                        directory=tmp_path)
+    setup = config.setup("01_ngrams", "smoke", "cpu", results_dir=tmp_path)
+    path = results.save(setup, {"ppl": 120.5, "mle": math.inf}, 12.345)
     record = json.loads(path.read_text())
-    assert record == {"chapter": "01_ngrams", "profile": "cpu", "device": "cpu",
+    assert record == {"chapter": "01_ngrams", "profile": "smoke", "device": "cpu",
                       "metrics": {"ppl": 120.5, "mle": "inf"}, "seconds": 12.35}
     assert results.load_all(tmp_path) == [record]
     page = results.render_markdown([record])
@@ -45,12 +45,14 @@ def test_results_round_trip(tmp_path):
 
 def test_results_need_metrics(tmp_path):
     with pytest.raises(ValueError):
-        results.save("x", "cpu", "cpu", {}, 1.0, directory=tmp_path)
+        results.save(config.setup("01_ngrams", "smoke", "cpu", results_dir=tmp_path), {}, 1.0)
 
 
 def test_results_directory_follows_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("SEQLM_RESULTS", str(tmp_path))
-    assert results.results_dir() == tmp_path
+    assert config.resolve_results_dir() == tmp_path
+    assert config.resolve_results_dir(tmp_path / "given") == tmp_path / "given"
+    assert results.load_all() == []
 
 
 def test_leaderboard_ranks_word_perplexities_across_chapters():

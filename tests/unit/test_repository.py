@@ -1,4 +1,4 @@
-"""The repository's own conventions (DESIGN.md §1, §6)."""
+"""The repository's own conventions (CONTRIBUTING.md, "Layout" and "Notebook conventions")."""
 
 import json
 import re
@@ -29,9 +29,10 @@ def test_notebook_conventions(path):
     assert "google.colab" in "".join(code[0]["source"]), "the first cell is the Colab install guard"
     params = "".join(code[1]["source"])
     assert "parameters" in code[1]["metadata"].get("tags", [])
-    for name in ("profile", "device", "seed"):
-        assert re.search(rf"^{name} = ", params, re.M), name
-    assert "SEQLM_PROFILE" in params and "SEQLM_DEVICE" in params
+    for name in ("profile", "device", "results_dir", "quiet"):  # plain defaults: config resolves
+        assert re.search(rf"^{name} = None\b", params, re.M), name
+    assert re.search(r"^seed = \d+", params, re.M)
+    assert "environ" not in params, "only seqlm.config reads the environment"
     for cell in nb["cells"]:
         lines = "".join(cell["source"]).splitlines()
         assert len(lines) <= 40, "a cell longer than a screen"

@@ -1,8 +1,9 @@
+import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from seqlm import rnn
+from seqlm import layers, rnn
 
 
 @pytest.mark.parametrize("nonlinearity", ["tanh", "relu"])
@@ -49,10 +50,16 @@ def test_language_model_shapes_and_state_carry():
 def test_generation_is_reproducible_and_checks_its_input():
     torch.manual_seed(0)
     model = rnn.RNNLM(12, 4, 8)
-    a = rnn.generate(model, [1, 2], 10, generator=torch.Generator().manual_seed(3))
-    b = rnn.generate(model, [1, 2], 10, generator=torch.Generator().manual_seed(3))
+    a = rnn.generate(model, [1, 2], 10, rng=np.random.default_rng(3))
+    b = rnn.generate(model, [1, 2], 10, rng=np.random.default_rng(3))
     assert a == b and len(a) == 10 and all(0 <= t < 12 for t in a)
+    assert model.training, "generation puts the model back in the mode it found it in"
     assert torch.isclose(rnn.next_distribution(model, [1, 2]).sum(), torch.tensor(1.0))
+    assert model.training
+    greedy = rnn.generate(model, [1, 2], 5, greedy=True)
+    assert greedy == rnn.generate(model, [1, 2], 5, greedy=True)
+    stopped = rnn.generate(model, [1, 2], 50, greedy=True, stop_id=greedy[1])
+    assert stopped == greedy[:2]
     with pytest.raises(ValueError, match="temperature"):
         rnn.generate(model, [1], 3, temperature=0)
     with pytest.raises(ValueError, match="context"):
@@ -62,7 +69,34 @@ def test_generation_is_reproducible_and_checks_its_input():
 
 
 def test_embeddings_start_small_like_chapter_2s_features():
-    from seqlm.ffnn import FEATURE_INIT_STD
-
     model = rnn.RNNLM(5000, 64, 8)
-    assert abs(model.embed.weight.std().item() - FEATURE_INIT_STD) < 0.005
+    assert abs(model.embed.weight.std().item() - layers.FEATURE_INIT_STD) < 0.005
+
+
+def test_unbatched_input_works_as_in_torch():
+    torch.manual_seed(2)
+    reference = nn.RNN(3, 5, 2, batch_first=True)
+    ours = rnn.ElmanRNN(3, 5, 2)
+    ours.load_state_dict(reference.state_dict())
+    x, h0 = torch.randn(7, 3), torch.randn(2, 5)
+    for start in (None, h0):
+        (expected, expected_h), (got, got_h) = reference(x, start), ours(x, start)
+        assert got.shape == (7, 5) and got_h.shape == (2, 5)
+        torch.testing.assert_close(got, expected, rtol=0, atol=1e-6)
+        torch.testing.assert_close(got_h, expected_h, rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="expected x of shape"):
+        ours(torch.randn(2, 3, 4, 3))
+    with pytest.raises(ValueError, match="≥ 1"):
+        rnn.ElmanRNN(3, 0)
+
+
+@pytest.mark.parametrize("temperature", [0, -1.0, float("inf"), float("nan"), "1", True])
+def test_generation_rejects_what_ngram_generation_rejects(temperature):
+    model = rnn.RNNLM(6, 4, 4)
+    with pytest.raises(ValueError, match="temperature"):
+        rnn.generate(model, [1], 3, temperature=temperature)
+
+
+def test_numpy_scalars_are_numbers():
+    model = rnn.RNNLM(6, 4, 4)
+    assert len(rnn.generate(model, [1], 3, temperature=np.float32(0.5))) == 3

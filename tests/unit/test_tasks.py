@@ -1,33 +1,34 @@
 import pytest
 import torch
 
-from seqlm import bptt, rnn, tasks
+from seqlm import batches, bptt, rnn, tasks
 
 
 def test_echo_targets_are_the_inputs_delay_steps_back():
-    batches = tasks.EchoBatches(symbols=5, delay=3, batch_size=2, window=4, batches=3)
-    xs, ys = zip(*batches())
+    echo = batches.EchoBatches(symbols=5, delay=3, batch_size=2, bptt=4, batches=3)
+    xs, ys = zip(*echo())
     x, y = torch.cat(xs, 1), torch.cat(ys, 1)
     assert torch.equal(y[:, 3:], x[:, :-3])
-    assert len(batches) == 3 and [b[0].tolist() for b in batches(start=1)] == [xs[1].tolist(), xs[2].tolist()]
+    assert len(echo) == 3 and [b[0].tolist() for b in echo(start=1)] == [xs[1].tolist(), xs[2].tolist()]
     with pytest.raises(ValueError):
-        tasks.EchoBatches(1, 3, 2, 4, 3)
+        batches.EchoBatches(1, 3, 2, 4, 3)
 
 
 def test_accuracy_of_a_perfect_and_a_constant_model():
     class Copy(torch.nn.Module):  # outputs the true target, read from a side channel
-        def __init__(self, batches):
+        def __init__(self, source):
             super().__init__()
             self.w = torch.nn.Parameter(torch.zeros(1))
-            self.targets = iter([y for _, y in batches()])
+            self.targets = iter([y for _, y in source()])
 
         def forward(self, x, state=None):
             return torch.nn.functional.one_hot(next(self.targets), 4).float(), state
 
-    batches = tasks.EchoBatches(4, 2, 3, 5, 4)
-    assert tasks.accuracy(Copy(batches), batches) == 1.0
+    echo = batches.EchoBatches(4, 2, 3, 5, 4)
+    assert tasks.accuracy(Copy(echo), echo) == 1.0
     model = rnn.RNNLM(4, 3, 3)
-    assert 0.0 <= tasks.accuracy(model, batches, skip=2) <= 1.0
+    assert 0.0 <= tasks.accuracy(model, echo, skip=2) <= 1.0
+    assert model.training, "accuracy puts the model back in the mode it found it in"
 
 
 def test_saved_activation_memory_grows_with_length():

@@ -5,7 +5,7 @@ import pytest
 import torch
 from torch import nn
 
-from seqlm import data, train
+from seqlm import batches, train
 
 
 class TinyLM(nn.Module):
@@ -28,8 +28,8 @@ def stream(n=3000, seed=0):
     return (np.arange(n) % 7 + rng.integers(0, 2, n)).astype(np.int64)  # learnable, noisy
 
 
-def batches():
-    return data.StreamBatches(stream(), 4, 10), data.StreamBatches(stream(600, 1), 4, 10)
+def stream_batches():
+    return batches.StreamBatches(stream(), 4, 10), batches.StreamBatches(stream(600, 1), 4, 10)
 
 
 def config(tmp_path=None, **kw):
@@ -44,7 +44,7 @@ def fresh_model():
 
 def test_loss_goes_down():
     model = fresh_model()
-    tr, va = batches()
+    tr, va = stream_batches()
     before = train.evaluate(model, va)
     history = train.train(model, tr, va, config())
     assert history.best_valid_loss < before - 0.5
@@ -57,7 +57,6 @@ class Interrupt:
 
     def __init__(self, inner, after):
         self.inner, self.after, self.seen = inner, after, 0
-        self.stateful = inner.stateful
 
     def __len__(self):
         return len(self.inner)
@@ -71,7 +70,7 @@ class Interrupt:
 
 
 def test_a_run_killed_half_way_and_resumed_ends_like_an_uninterrupted_one(tmp_path):
-    tr, va = batches()
+    tr, va = stream_batches()
     assert len(tr) == 75
     whole = train.train(fresh_model(), tr, va, config(tmp_path / "a", steps=200))
 
@@ -90,14 +89,14 @@ def test_a_run_killed_half_way_and_resumed_ends_like_an_uninterrupted_one(tmp_pa
 
 
 def test_resuming_a_finished_run_trains_no_more(tmp_path):
-    tr, va = batches()
+    tr, va = stream_batches()
     first = train.train(fresh_model(), tr, va, config(tmp_path, steps=20))
     again = train.train(fresh_model(), tr, va, config(tmp_path, steps=20))
     assert again.valid_loss == first.valid_loss
 
 
 def test_checkpoints_are_written_atomically_and_load_with_weights_only(tmp_path):
-    tr, va = batches()
+    tr, va = stream_batches()
     train.train(fresh_model(), tr, va, config(tmp_path, steps=20))
     assert [p.name for p in tmp_path.iterdir()] == ["run.pt"]
     saved = torch.load(tmp_path / "run.pt", weights_only=True)
@@ -106,7 +105,7 @@ def test_checkpoints_are_written_atomically_and_load_with_weights_only(tmp_path)
 
 def test_early_stopping_keeps_the_best_weights():
     model = fresh_model()
-    tr, va = batches()
+    tr, va = stream_batches()
     history = train.train(model, tr, va, config(steps=400, lr=0.5, optimizer="sgd", patience=2))
     if history.stopped_early:
         assert len(history.step) - history.step.index(history.best_step) - 1 == 2
@@ -115,7 +114,7 @@ def test_early_stopping_keeps_the_best_weights():
 
 def test_clipping_bounds_each_update():
     model = fresh_model()
-    tr, va = batches()
+    tr, va = stream_batches()
     before = [p.detach().clone() for p in model.parameters()]
     train.train(model, tr, va, config(steps=1, lr=1.0, optimizer="sgd", clip=1e-3, eval_every=1))
     change = torch.sqrt(sum(((p - b) ** 2).sum() for p, b in zip(model.parameters(), before)))
@@ -123,13 +122,13 @@ def test_clipping_bounds_each_update():
 
 
 def test_window_and_stream_batches_resume_mid_epoch():
-    windows = data.WindowBatches(np.arange(50), context=3, batch_size=8, pad_id=0, seed=1)
+    windows = batches.WindowBatches(np.arange(50), context=3, batch_size=8, pad_id=0, seed=1)
     full = [x.tolist() for x, _ in windows(epoch=2)]
     assert [x.tolist() for x, _ in windows(epoch=2, start=3)] == full[3:]
     assert full != [x.tolist() for x, _ in windows(epoch=3)]  # reshuffled each epoch
-    x, y = next(data.WindowBatches(np.arange(1, 10), 3, 100, pad_id=0, shuffle=False)(0))
+    x, y = next(batches.WindowBatches(np.arange(1, 10), 3, 100, pad_id=0, shuffle=False)(0))
     assert x[0].tolist() == [0, 0, 0] and x[4].tolist() == [2, 3, 4] and y[4] == 5
-    streams = data.StreamBatches(np.arange(41), batch_size=2, bptt=4)
+    streams = batches.StreamBatches(np.arange(41), batch_size=2, bptt=4)
     first, second = list(streams(0))[:2]
     assert first[0].tolist() == [[0, 1, 2, 3], [20, 21, 22, 23]]
     assert first[1].tolist() == [[1, 2, 3, 4], [21, 22, 23, 24]]

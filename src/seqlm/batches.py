@@ -1,0 +1,117 @@
+"""Batch sources: what the training loop reads. One contract, :class:`BatchSource`.
+
+- :class:`WindowBatches`: fixed contexts for a feed-forward LM (Chapter 2);
+- :class:`StreamBatches`: contiguous streams for truncated BPTT (Chapters 3 on);
+- :class:`EchoBatches`: the echo task, a synthetic stream (Chapter 4).
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Protocol, runtime_checkable
+
+import numpy as np
+import torch
+
+
+@runtime_checkable
+class BatchSource(Protocol):
+    """A source of ``(x, y)`` batches that can start anywhere in any epoch.
+
+    ``len(source)`` is the number of batches in one epoch; ``source(epoch, start)``
+    yields the batches of that epoch from number ``start`` on, exactly as a run from
+    ``start = 0`` would have seen them. That is what lets :func:`seqlm.train.train`
+    resume a run mid-epoch and end with the same numbers as one never interrupted.
+    ``x`` and ``y`` are CPU tensors of token ids; the model's input and its targets.
+    Where consecutive batches continue each other row by row (streams), the loop
+    carries the recurrent state across them and restarts it at each epoch.
+    """
+
+    def __len__(self) -> int: ...
+
+    def __call__(self, epoch: int = 0, start: int = 0) -> Iterator[tuple[torch.Tensor, torch.Tensor]]: ...
+
+
+def _tensors(x: np.ndarray, y: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.from_numpy(np.ascontiguousarray(x)), torch.from_numpy(np.ascontiguousarray(y))
+
+
+class WindowBatches:
+    """Fixed windows for a feed-forward LM: x = the n-1 tokens before y (padded with
+    ``pad_id`` at the start), shuffled anew each epoch. x: (B, n-1), y: (B,)."""
+
+    def __init__(self, ids, context: int, batch_size: int, pad_id: int, shuffle: bool = True,
+                 seed: int = 0):
+        if context < 1 or batch_size < 1:
+            raise ValueError("context and batch_size must be ≥ 1")
+        ids = np.asarray(ids, dtype=np.int64)
+        if ids.size == 0:
+            raise ValueError("no tokens to batch")
+        padded = np.concatenate([np.full(context, pad_id, dtype=np.int64), ids])
+        self.x = np.lib.stride_tricks.sliding_window_view(padded[:-1], context)  # (N, n-1)
+        self.y = ids
+        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
+
+    def __len__(self) -> int:
+        return -(-len(self.y) // self.batch_size)
+
+    def __call__(self, epoch: int = 0, start: int = 0):
+        order = (np.random.default_rng((self.seed, epoch)).permutation(len(self.y))
+                 if self.shuffle else np.arange(len(self.y)))
+        for b in range(start, len(self)):
+            rows = order[b * self.batch_size:(b + 1) * self.batch_size]
+            yield _tensors(self.x[rows], self.y[rows])
+
+
+class StreamBatches:
+    """Contiguous streams for truncated backpropagation through time.
+
+    The ids are cut into ``batch_size`` equal rows; batch t holds columns
+    [t·bptt, (t+1)·bptt) of every row, so row b of one batch continues row b of
+    the one before and a recurrent state can be carried across. x, y: (B, bptt),
+    y being x shifted by one token (the last batch may be shorter)."""
+
+    def __init__(self, ids, batch_size: int, bptt: int):
+        if batch_size < 1 or bptt < 1:
+            raise ValueError("batch_size and bptt must be ≥ 1")
+        ids = np.asarray(ids, dtype=np.int64)
+        length = len(ids) // batch_size
+        if length < 2:
+            raise ValueError(f"{len(ids)} tokens are too few for {batch_size} rows")
+        self.rows = ids[:length * batch_size].reshape(batch_size, length)  # (B, L)
+        self.bptt = bptt
+
+    def __len__(self) -> int:
+        return -(-(self.rows.shape[1] - 1) // self.bptt)
+
+    def __call__(self, epoch: int = 0, start: int = 0):
+        for b in range(start, len(self)):
+            t = b * self.bptt
+            end = min(t + self.bptt, self.rows.shape[1] - 1)
+            yield _tensors(self.rows[:, t:end], self.rows[:, t + 1:end + 1])
+
+
+class EchoBatches:
+    """The echo task: read random symbols and output, at every step, the symbol seen
+    ``delay`` steps earlier, y_t = x_{t-delay}. A network can only learn it if its
+    gradient reaches ``delay`` steps back.
+
+    Like :class:`StreamBatches` the rows are contiguous across batches, so truncated
+    BPTT can carry the state while cutting the gradient every ``bptt`` steps.
+    x, y: (B, bptt) symbol ids."""
+
+    def __init__(self, symbols: int, delay: int, batch_size: int, bptt: int, batches: int,
+                 seed: int = 0):
+        if symbols < 2 or delay < 1 or min(batch_size, bptt, batches) < 1:
+            raise ValueError("need symbols ≥ 2, delay ≥ 1, and batch_size, bptt, batches ≥ 1")
+        rng = np.random.default_rng(seed)
+        stream = rng.integers(0, symbols, (batch_size, batches * bptt + delay))
+        self.x, self.y = stream[:, delay:], stream[:, :-delay]  # y_t = x_{t-delay}
+        self.bptt, self.batches = bptt, batches
+
+    def __len__(self) -> int:
+        return self.batches
+
+    def __call__(self, epoch: int = 0, start: int = 0):
+        for b in range(start, self.batches):
+            cols = slice(b * self.bptt, (b + 1) * self.bptt)
+            yield _tensors(self.x[:, cols], self.y[:, cols])
