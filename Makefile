@@ -1,13 +1,15 @@
 # The two commands a new user types: `make book` and `make test`.
 # PROFILE: smoke | cpu | full | auto    DEVICE: cpu | cuda | auto    ONLY: chapter names
+# BOOK_JOBS: chapters executed at once by `make book` (each in its own kernel)
 PYTHON  ?= python3
 PROFILE ?= auto
 DEVICE  ?= auto
 ONLY    ?=
 JOBS    ?= 2
+BOOK_JOBS ?= 1
 STAMP   := _build/.installed
 
-.PHONY: book test install unit notebooks book-check assignments-check assignments grade data sync clean
+.PHONY: book test install unit notebooks book-check assignments-check install-check assignments grade data sync clean
 
 # Install what is missing: the CPU torch wheel only where no torch is importable
 # (Colab and GPU machines keep theirs), then this checkout's package with its dev
@@ -21,13 +23,14 @@ install:
 	fi
 
 book: install
-	$(PYTHON) -m seqlm run --profile $(PROFILE) --device $(DEVICE) $(if $(ONLY),--only $(ONLY))
+	$(PYTHON) -m seqlm run --profile $(PROFILE) --device $(DEVICE) --jobs $(BOOK_JOBS) $(if $(ONLY),--only $(ONLY))
 
 # make test: unit tests, every notebook under nbval (smoke), the strict book build,
-# the assignments round trip, then one line with the totals of them all.
+# the assignments round trip, every chapter in a fresh venv installed as Colab installs
+# it, then one line with the totals of them all.
 REPORTS := _build/reports
-STAGES  := unit notebooks book assignments
-test: install unit notebooks book-check assignments-check
+STAGES  := unit notebooks book assignments install
+test: install unit notebooks book-check assignments-check install-check
 	@$(PYTHON) tests/summarize.py $(STAGES:%=$(REPORTS)/%.xml)
 
 unit: install
@@ -42,6 +45,9 @@ book-check: install
 
 assignments-check: install
 	$(PYTHON) -m pytest tests/assignments -q --junitxml=$(REPORTS)/assignments.xml
+
+install-check: install
+	$(PYTHON) -m pytest tests/install -q --junitxml=$(REPORTS)/install.xml
 
 # The student version of every assignment, into assignments/release/.
 assignments: install

@@ -13,37 +13,6 @@
 #     name: python3
 # ---
 
-# %% tags=["hide-input"]
-# Colab: install the course package when it is missing. Elsewhere this does nothing.
-import importlib.util
-import subprocess
-import sys
-
-if "google.colab" in sys.modules and importlib.util.find_spec("seqlm") is None:
-    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
-                    "seqlm @ git+https://github.com/seqlm-course/sequence-models"], check=True)
-
-# %% tags=["parameters"]
-profile = None      # smoke | cpu | full | auto; None: $SEQLM_PROFILE, else auto
-device = None       # cpu | cuda | auto; None: $SEQLM_DEVICE, else auto
-seed = 0
-results_dir = None  # where the headline numbers go; None: _build/results
-quiet = None        # True: no progress bars; None: quiet under CI
-
-# %% tags=["hide-input"]
-import math
-from collections import Counter
-
-import ipywidgets as widgets
-import matplotlib.pyplot as plt
-import numpy as np
-
-from seqlm import config, data, metrics, ngram, results, viz
-
-setup = config.setup("01_ngrams", profile, device, seed, results_dir, quiet)
-size, rng, timer = setup.size, setup.rng, results.Timer()
-print(f"profile {setup.profile}, device {setup.device}, sizes {size}")
-
 # %% [markdown]
 # # 1. n-gram language models
 #
@@ -59,9 +28,76 @@ print(f"profile {setup.profile}, device {setup.device}, sizes {size}")
 # We will count, find that raw counts give zero probability to most sentences,
 # repair that with four kinds of smoothing up to **Kneser-Ney**, measure every
 # model by **perplexity** on plays it never saw, and make it write.
+#
+# **In this chapter you will**
+#
+# - see why language models matter and what a language model is: a probability for
+#   every sequence, factored into next-token predictions;
+# - count n-grams, and see why raw counts (maximum likelihood) give most sentences
+#   probability zero;
+# - smooth the counts with add-k, interpolation and (modified) Kneser-Ney, and check
+#   Kneser-Ney against a reference implementation;
+# - measure every model by perplexity on plays it never saw, in words and in bits per
+#   character;
+# - sample text at different temperatures, and use language models as classifiers.
+
+# %% tags=["hide-input"]
+# Colab: install the course package when it is missing. Elsewhere this does nothing.
+import importlib.util
+import subprocess
+import sys
+
+if "google.colab" in sys.modules and importlib.util.find_spec("seqlm") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "seqlm @ git+https://github.com/seqlm-course/sequence-models"], check=True)
+
+# %% tags=["parameters", "hide-input"]
+profile = None      # smoke | cpu | full | auto; None: $SEQLM_PROFILE, else auto
+device = None       # cpu | cuda | auto; None: $SEQLM_DEVICE, else auto
+seed = 0
+results_dir = None  # where the headline numbers go; None: _build/results
+quiet = None        # True: no progress bars; None: quiet under CI
+
+# %% tags=["hide-input"]
+import math
+from collections import Counter
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+
+from seqlm import config, data, metrics, ngram, plays, results, viz
+
+setup = config.setup("01_ngrams", profile, device, seed, results_dir, quiet)
+size, rng, timer = setup.size, setup.rng, results.Timer()
+print(f"profile {setup.profile}, device {setup.device}")
 
 # %% [markdown]
-# ## 1.1 The corpus
+# ## 1.1 What a language model is for
+#
+# A language model scores how likely a piece of text is, and that score is
+# useful wherever a system must choose between texts that a first stage finds
+# equally plausible:
+#
+# - a **speech recogniser** hears something that could be "I will not be long" or
+#   "eye will knot bee long"; the acoustics cannot tell them apart, the language
+#   model can, so the recogniser's best few hypotheses are **re-ranked** by it;
+# - a **translation** system proposes several word orders and word choices, and the
+#   language model of the target language prefers the fluent one;
+# - **autocomplete** and predictive keyboards offer the likeliest next words;
+# - a language model per class (per author, per kind of play) turns into a
+#   **classifier**: the class whose model finds a text likeliest wins. We try both
+#   at the end of this chapter (section 1.13).
+#
+# Every model in this book until Chapter 9 is **autoregressive**: it predicts
+# each token from the tokens before it, so it can score a text left to right and
+# generate one. A **masked** language model instead hides a token and predicts it
+# from both sides; it cannot generate text one token at a time, but its
+# predictions use the whole sentence. Chapter 9's ELMo stands between the two: it
+# trains a left-to-right and a right-to-left model and uses both.
+
+# %% [markdown]
+# ## 1.2 The corpus
 #
 # Every word-level model in this book learns from 32 of Shakespeare's plays,
 # picks its settings on three more (*Macbeth*, *As You Like It*, *Richard II*)
@@ -82,7 +118,7 @@ print(f"tokens: train {len(train_ids):,}, valid {len(valid_ids):,}, test {len(te
 print(data.detokenize(corpus.tokens("test")[:40]))
 
 # %% [markdown]
-# ## 1.2 The chain rule, and Markov's shortcut
+# ## 1.3 The chain rule, and Markov's shortcut
 #
 # Any joint probability factors exactly into next-token predictions:
 #
@@ -100,7 +136,7 @@ print(data.detokenize(corpus.tokens("test")[:40]))
 # `<eos>`, so the first word is predicted as if it began a line.
 
 # %% [markdown]
-# ## 1.3 The unigram model ignores order
+# ## 1.4 The unigram model ignores order
 #
 # The maximum-likelihood (MLE) unigram model is $p(w) = c(w) / N$: how often
 # $w$ appears in training. Its probability of a line is a product that does not
@@ -120,11 +156,11 @@ assert math.isclose(np.log(unigram.prob(line)).sum(), np.log(unigram.prob(shuffl
 assert np.log(bigram.prob(line)).sum() > np.log(bigram.prob(shuffled)).sum()
 
 # %% [markdown]
-# ## 1.4 Bigram counts and maximum likelihood
+# ## 1.5 Bigram counts and maximum likelihood
 #
 # The MLE bigram model divides a pair's count by its history's count,
 #
-# $$p_{\text{ML}}(w \mid v) = \frac{c(v\,w)}{c(v)}, \qquad c(v) = \sum_w c(v\,w).$$
+# $$p_{\text{ML}}(w \mid u) = \frac{c(u\,w)}{c(u)}, \qquad c(u) = \sum_w c(u\,w).$$
 #
 # Here is what it has learnt to expect after "my": the distribution is the
 # row of the bigram table for "my", normalised.
@@ -138,15 +174,16 @@ assert math.isclose(after_my.sum(), 1.0)
 assert vocab.itos[top[0]] == "lord"  # "my lord" is the commonest pair in the plays
 
 # %% [markdown]
-# ## 1.5 Sparsity: one zero kills the product
+# ## 1.6 Sparsity: one zero kills the product
 #
 # Most word pairs never occur in a million words of training text, and a test
 # play is full of pairs that are new. An MLE model gives each of them
 # probability 0, so the whole test set gets probability 0. We measure models by
-# **perplexity**, the exponential of the average negative log-probability per
-# token,
+# **perplexity**, the exponential of the **cross-entropy** $\mathcal{H}$, the
+# average negative log-probability per token (in nats; $u_i$ is the history of
+# token $i$),
 #
-# $$\mathrm{PPL} = \exp\Big(-\frac{1}{N}\sum_{i=1}^N \ln p(x_i \mid h_i)\Big),$$
+# $$\mathcal{H} = -\frac{1}{N}\sum_{i=1}^N \ln p(x_i \mid u_i), \qquad \mathrm{PPL} = e^{\mathcal{H}},$$
 #
 # computed from summed logs (a product of a million probabilities underflows
 # to 0 in floating point long before it means anything). A perplexity of 120
@@ -172,7 +209,7 @@ assert all(np.isinf(ngram.MLE(n).fit(train_ids, V, EOS).perplexity(test_ids)) fo
 # this one.
 
 # %% [markdown]
-# ## 1.6 Smoothing
+# ## 1.7 Smoothing
 #
 # Smoothing takes a little probability from what was seen and gives it to what
 # was not. Each method below is fitted on train, has its settings chosen on
@@ -183,7 +220,7 @@ assert all(np.isinf(ngram.MLE(n).fit(train_ids, V, EOS).perplexity(test_ids)) fo
 # Pretend every one of the $|V|$ possible next words was seen $k$ extra times
 # (Laplace is $k=1$):
 #
-# $$p_{\text{add-}k}(w \mid h) = \frac{c(h\,w) + k}{c(h) + k\,|V|}.$$
+# $$p_{\text{add-}k}(w \mid u) = \frac{c(u\,w) + k}{c(u) + k\,|V|}.$$
 #
 # With $|V| \approx 11\,000$ even a small $k$ hands most of the mass to unseen
 # words, and the longer the history the sparser its row, so add-k gets *worse*
@@ -207,12 +244,12 @@ for n, model in add_k.items():
 # Mix the MLE estimates of every order with the uniform distribution
 # {cite}`jelinek1980interpolated`:
 #
-# $$p_{\text{interp}}(w \mid h) = \frac{\lambda_0}{|V|} + \sum_{k=1}^{n} \lambda_k\, p_{\text{ML}}(w \mid \text{last } k-1 \text{ words of } h), \qquad \sum_k \lambda_k = 1.$$
+# $$p_{\text{interp}}(w \mid u) = \frac{\lambda_0}{|V|} + \sum_{j=1}^{n} \lambda_j\, p_{\text{ML}}(w \mid \text{last } j-1 \text{ words of } u), \qquad \sum_j \lambda_j = 1.$$
 #
 # When the long history was never seen, its term is 0 and the shorter ones
 # carry the prediction. The weights are fitted to valid by
 # expectation-maximisation: each step computes, for every valid token, how
-# much of its probability each component supplied, and sets each $\lambda_k$
+# much of its probability each component supplied, and sets each $\lambda_j$
 # to that component's average share.
 
 # %%
@@ -228,18 +265,23 @@ for n, model in interpolated.items():
 # {cite}`kneser1995improved,chen1998empirical`.
 #
 # **Absolute discounting.** Subtract a fixed $D \in (0, 1)$ from every seen
-# count. Held-out data shows that a count of $c$ in training is worth about
-# $c - 0.75$ in new text, whatever $c$ is. The mass removed from a history
-# $h$, $D\,N_{1+}(h\,\bullet)$ where $N_{1+}(h\,\bullet)$ is the number of
-# distinct words seen after $h$, goes to the lower-order model:
+# count. Comparing counts in two halves of a corpus shows why: Church and Gale
+# found that a bigram seen $c \ge 2$ times in one half turns up about
+# $c - 0.75$ times in the other, and one seen once about 0.45 times
+# ({cite:t}`chen1998empirical` reproduce their table). One discount for every
+# count is a first approximation; modified Kneser-Ney, below, estimates a
+# separate one for counts of 1, 2 and 3 or more. The mass removed from a
+# history $u$, $D\,N_{1+}(u\,\bullet)$ where $N_{1+}(u\,\bullet)$ is the number
+# of distinct words seen after $u$, goes to the lower-order model ($u'$ is $u$
+# without its first token):
 #
-# $$p_{\text{KN}}(w \mid h) = \frac{\max(c(h\,w) - D, 0)}{c(h)} + \frac{D\,N_{1+}(h\,\bullet)}{c(h)}\; p_{\text{KN}}(w \mid h').$$
+# $$p_{\text{KN}}(w \mid u) = \frac{\max(c(u\,w) - D, 0)}{c(u)} + \frac{D\,N_{1+}(u\,\bullet)}{c(u)}\; p_{\text{KN}}(w \mid u').$$
 #
 # **Continuation counts.** The lower-order model is only consulted when the
 # longer history says little, so it should ask "how many different contexts
 # does $w$ complete?" rather than "how often is $w$ seen?". Below the top
-# order, $c(h\,w)$ is replaced by $N_{1+}(\bullet\,h\,w)$, the number of
-# distinct tokens seen before $h\,w$. The words below are frequent yet follow
+# order, $c(u\,w)$ is replaced by $N_{1+}(\bullet\,u\,w)$, the number of
+# distinct tokens seen before $u\,w$. The words below are frequent yet follow
 # almost nothing but one word, so Kneser-Ney's lower order rightly rates them
 # as unlikely continuations of a new context.
 
@@ -247,23 +289,37 @@ for n, model in interpolated.items():
 unigrams = ngram.NgramCounts(train_ids, 2, V, EOS).orders[0]
 frequent = np.argsort(-unigrams.counts)[:3000]
 narrow = frequent[np.argsort(unigrams.cont[frequent] / unigrams.counts[frequent])[:6]]
+bigram_counts = ngram.count_matrix(ngram.NgramCounts(train_ids, 2, V, EOS))
 for i in narrow:
-    print(f"{vocab.itos[unigrams.word[i]]:>10s}: seen {unigrams.counts[i]:5d} times, "
-          f"after {unigrams.cont[i]:3d} different words")
+    word = unigrams.word[i]
+    before = bigram_counts[:, word]
+    print(f"{vocab.itos[word]:>8s}: seen {unigrams.counts[i]:5d} times, after "
+          f"{unigrams.cont[i]:3d} different words, {before.max() / before.sum():4.0%} "
+          f"of the time after {vocab.itos[before.argmax()]!r}")
 
 # %% [markdown]
+# Several of these are pieces of words that the tokenizer split (Chapter 1's
+# tokens keep an apostrophe only *inside* a word): *'tis*, *'gainst* and
+# *'twere* become an apostrophe followed by *tis*, *gainst* and *twere*, and
+# *to-morrow* becomes *to*, *-*, *morrow*. They are exactly what continuation
+# counts are for: *tis* is common, but only ever after an apostrophe, so it
+# should get little of the probability reserved for new contexts.
+#
 # The recursion ends at the uniform distribution $1/|V|$, so no word has
 # probability 0. **Modified Kneser-Ney** {cite}`chen1998empirical` uses three
 # discounts, $D_1$, $D_2$ and $D_{3+}$, for counts of 1, 2 and 3 or more,
 # each estimated from the counts of counts $n_r$ (how many n-grams occur $r$
 # times): with $Y = n_1 / (n_1 + 2 n_2)$, $D_r = r - (r+1)\,Y\,n_{r+1}/n_r$.
-# Plain Kneser-Ney uses $D = Y$ at each order.
+# Plain Kneser-Ney uses $D = Y$ at each order. On our plays the three estimates
+# differ widely and grow with the count (printed below, for the highest order;
+# at $n = 1$ nothing is estimated, because every word kept in the vocabulary was
+# seen at least 3 times, so there are no counts of 1 and 2 to estimate from).
 #
 # `seqlm.ngram.KneserNey` computes the recursion for every token of a stream at
 # once, from the lowest order up: `v` is the count being discounted (raw at the
 # top order, the continuation count below), `total` is its sum over the history
-# (the $c(h)$ of the formula) and `gamma_num` is the mass the discounts removed
-# from that history ($D\,N_{1+}(h\,\bullet)$ with a single discount), both
+# (the $c(u)$ of the formula) and `gamma_num` is the mass the discounts removed
+# from that history ($D\,N_{1+}(u\,\bullet)$ with a single discount), both
 # summed per history when the model is fitted.
 
 # %%
@@ -287,12 +343,17 @@ kneser_ney = {n: ngram.KneserNey(n).fit(train_ids, V, EOS) for n in orders}
 modified_kn = {n: ngram.KneserNey(n, modified=True).fit(train_ids, V, EOS) for n in orders}
 for n in orders:
     kn, mkn = kneser_ney[n], modified_kn[n]
-    d = ", ".join(f"{x:.2f}" for x in mkn.discounts[-1])
-    print(f"n={n}: KN {kn.perplexity(test_ids):7.1f} (D = {kn.discounts[-1][0]:.2f})   "
-          f"modified KN {mkn.perplexity(test_ids):7.1f} (D1, D2, D3+ = {d})")
+    line = f"n={n}: KN {kn.perplexity(test_ids):6.1f}   modified KN {mkn.perplexity(test_ids):6.1f}"
+    if n > 1:  # at n = 1 every kept word was seen ≥ 3 times: no n1, n2 to estimate from
+        d = ", ".join(f"{x:.2f}" for x in mkn.discounts[-1])
+        line += f"   D = {kn.discounts[-1][0]:.2f};  D1, D2, D3+ = {d}"
+    print(line)
+top_discounts = modified_kn[max(orders)].discounts[-1]
+if setup.profile != "smoke":  # three discounts that differ, and grow with the count
+    assert top_discounts[0] < top_discounts[1] < top_discounts[2]
 
 # %% [markdown]
-# ## 1.7 Perplexity against n
+# ## 1.8 Perplexity against n
 #
 # All five estimators on the same test plays. The plot leaves out the
 # infinite MLE values.
@@ -303,9 +364,11 @@ families = {"MLE": {n: ngram.MLE(n).fit(train_ids, V, EOS) for n in orders},
             "Kneser-Ney": kneser_ney, "modified Kneser-Ney": modified_kn}
 word_ppl = {name: {n: m.perplexity(test_ids) for n, m in models.items()}
             for name, models in families.items()}
-print(f"{'n':>3}" + "".join(f"{name:>21s}" for name in word_ppl))
+short = {"MLE": "MLE", "add-k": "add-k", "interpolated": "interp.", "Kneser-Ney": "KN",
+         "modified Kneser-Ney": "mod. KN"}
+print(f"{'n':>3}" + "".join(f"{short[name]:>10s}" for name in word_ppl))
 for n in orders:
-    print(f"{n:>3}" + "".join(f"{word_ppl[name][n]:>21,.1f}" for name in word_ppl))
+    print(f"{n:>3}" + "".join(f"{word_ppl[name][n]:>10,.1f}" for name in word_ppl))
 viz.lines_by_order(word_ppl, "test perplexity (log scale)", "Word level: perplexity against n",
                    logy=True)
 plt.show()
@@ -330,7 +393,8 @@ print(f"best: modified Kneser-Ney, n={best_n}, test perplexity {best_word_ppl:.1
 assert all(np.isinf(word_ppl["MLE"][n]) for n in orders if n > 1)
 assert all(math.isfinite(v) for name in word_ppl if name != "MLE" for v in word_ppl[name].values())
 if setup.profile != "smoke":
-    assert word_ppl["add-k"][3] > word_ppl["add-k"][2]
+    assert all(word_ppl["add-k"][n + 1] > word_ppl["add-k"][n] for n in orders if n > 1
+               and n + 1 in orders)  # add-k: worse with every extra word of history
     for name in ("interpolated", "Kneser-Ney"):
         assert word_ppl[name][3] < word_ppl[name][2] < word_ppl[name][1]
     assert all(word_ppl["Kneser-Ney"][n] < word_ppl["interpolated"][n] for n in orders if n > 1)
@@ -360,13 +424,14 @@ if setup.profile != "smoke":
     assert metrics.perplexity(p3[test_ids != 0]) > metrics.perplexity(p3)
 
 # %% [markdown]
-# ## 1.8 Characters
+# ## 1.9 Characters
 #
 # The same code counts characters. With only about 80 symbols the tables stay
 # dense for much longer histories, so character models keep improving up to
 # $n \approx 7$, where a history is more than a word long. Character models are
-# measured in **bits per character**, $H / \ln 2$ with $H$ the cross-entropy
-# in nats.
+# measured in **bits per character**, $\mathcal{H} / \ln 2$ with $\mathcal{H}$
+# the cross-entropy in nats per character; this book gives every character-level
+# result in bits per character.
 
 # %%
 chars = data.load_shakespeare("char")
@@ -377,7 +442,8 @@ char_models = {n: ngram.KneserNey(n, modified=True).fit(char_train, len(chars.vo
                for n in char_orders}
 char_nats = {n: metrics.cross_entropy(m.prob(char_test)) for n, m in char_models.items()}
 for n in char_orders:
-    print(f"n={n:2d}: {char_nats[n]:.3f} nats = {metrics.bits(char_nats[n]):.3f} bits/character")
+    print(f"n={n:2d}: {metrics.bits(char_nats[n]):.3f} bits per character "
+          f"({char_nats[n]:.3f} nats)")
 viz.lines_by_order({"modified Kneser-Ney": {n: metrics.bits(h) for n, h in char_nats.items()}},
                    "test bits per character", "Character level: bits per character against n")
 plt.show()
@@ -392,20 +458,21 @@ if setup.profile != "smoke":
     assert best_bits < 2.5
 
 # %% [markdown]
-# ## 1.9 Storage grows with n
+# ## 1.10 Storage grows with n
 #
-# A model of order $n$ stores every distinct k-gram for $k \le n$. The number
-# of possible n-grams is $|V|^n$; the number seen grows more slowly, but for
-# words it soon approaches one new n-gram per training token, which is another
-# way of saying that long histories almost never repeat.
+# A model of order $n$ stores every distinct $j$-gram for $j \le n$. The number
+# of possible n-grams is $|V|^n$; the number seen grows more slowly. To compare
+# words with characters, divide by the number of training tokens: the share of
+# positions where a new n-gram starts. For words it soon approaches one, a new
+# n-gram at nearly every token, which is another way of saying that long
+# histories almost never repeat; characters get there only for much larger $n$.
 
 # %%
 word_types = {n: counts5.num_grams(n) for n in orders}
 char_types = {n: char_models[n].counts.num_grams(n) for n in char_orders}
-ax = viz.lines_by_order({"words": word_types, "characters": char_types},
-                        "distinct n-grams in train", "Distinct n-grams against n", logy=True)
-ax.axhline(len(train_ids), color="grey", ls=":", label="word tokens in train")
-ax.legend()
+viz.lines_by_order({"words": {n: c / len(train_ids) for n, c in word_types.items()},
+                    "characters": {n: c / len(char_train) for n, c in char_types.items()}},
+                   "distinct n-grams per training token", "New n-grams per token against n")
 plt.show()
 print(f"count tables of the {size['max_order']}-gram word model: {counts5.nbytes / 2**20:.0f} MiB")
 assert all(word_types[n] < word_types[n + 1] for n in orders if n + 1 in word_types)
@@ -414,12 +481,14 @@ if setup.profile != "smoke":
     assert word_types[5] > 0.9 * len(train_ids)  # nearly every 5-gram of the plays is new
 
 # %% [markdown]
-# ## 1.10 Generation
+# ## 1.11 Generation
 #
-# A language model can write: sample a token from $p(\cdot \mid h)$, append it,
-# repeat. A **temperature** $T$ reshapes the distribution before sampling,
-# $p_T(w) \propto p(w)^{1/T}$: $T<1$ sharpens it towards the likeliest words,
-# $T>1$ flattens it towards uniform. As $T \to 0$ sampling becomes **greedy
+# A language model can write: sample a token from $p(\cdot \mid u)$, append it,
+# repeat. A **temperature** $\tau$ reshapes the distribution before sampling,
+# $p_\tau(w) \propto p(w)^{1/\tau}$: $\tau<1$ sharpens it towards the likeliest
+# words, $\tau>1$ flattens it towards uniform. The entropy of the next-word
+# distribution after the start of a line shows it: fewer effective choices below
+# $\tau = 1$, more above. As $\tau \to 0$ sampling becomes **greedy
 # decoding**, always taking the most likely word, which quickly falls into a
 # loop ("the the the", or here a short cycle of common words).
 
@@ -429,8 +498,21 @@ def write(model, steps=30, temperature=1.0, greedy=False, start="<eos>"):
     return data.detokenize(vocab.decode(ids))
 
 
+def entropy_at(p, temperature):
+    """The entropy (nats) of p^(1/τ), renormalised."""
+    q = np.exp(np.log(p) / temperature - np.log(p).max() / temperature)
+    q /= q.sum()
+    return float(-(q * np.log(q)).sum())
+
+
+start_of_line = kneser_ney[3].distribution([EOS, EOS])
+spread = {t: entropy_at(start_of_line, t) for t in (0.5, 1.0, 1.5)}
+print("entropy of the first word of a line:",
+      ", ".join(f"τ = {t}: {h:.2f} nats (≈ {math.exp(h):.0f} choices)" for t, h in spread.items()))
+assert spread[0.5] < spread[1.0] < spread[1.5]  # sharper below 1, flatter above
+
 for temperature in (0.5, 1.0, 1.5):
-    print(f"--- trigram Kneser-Ney, T = {temperature}")
+    print(f"--- trigram Kneser-Ney, τ = {temperature}")
     for _ in range(size["samples"]):
         print(write(kneser_ney[3], temperature=temperature).replace("\n", " / "))
 
@@ -442,13 +524,15 @@ repeats = any(tuple(greedy[i:i + 6]) == tail for i in range(len(greedy) - 6))
 assert repeats, "greedy decoding from a trigram model should end in a loop"
 
 # %% [markdown]
-# ## 1.11 Characters of made-up words
+# ## 1.12 Characters of made-up words
 #
-# The CMU Pronouncing Dictionary gives 120 000 English words. Counted as
-# characters, with `.` marking where a word starts and ends, the bigram table
-# is a 27 × 27 picture of English spelling: `q` is followed by `u`, words
-# rarely end in `j`, vowels and consonants alternate. Sampling from a trigram
-# model of it invents plausible words.
+# The CMU Pronouncing Dictionary gives over a hundred thousand English words.
+# Counted as characters, with `.` marking where a word starts and ends, the
+# bigram table is a 27 × 27 picture of English spelling: `q` is followed by `u`,
+# words rarely end in `j`, and vowels and consonants tend to alternate (a vowel is
+# followed by a consonant, and a consonant by a vowel, more often than their
+# overall frequencies would make it). Sampling from a trigram model of it invents
+# plausible words.
 
 # %%
 words = data.cmudict_words()
@@ -458,9 +542,29 @@ word_stream = letters.encode(list("." + ".".join(words) + "."))
 table = ngram.count_matrix(ngram.NgramCounts(word_stream, 2, len(letters), dot))
 shown = [i for i in range(len(letters)) if letters.itos[i] != data.UNK]
 viz.heatmap(np.log1p(table[np.ix_(shown, shown)]), [letters.itos[i] for i in shown],
-            "log(1 + bigram count), CMU dictionary")
+            "log(1 + bigram count), CMU dictionary", colorbar="log(1 + count)")
 plt.show()
+
+# %%
+def share(rows, cols):
+    """The fraction of bigrams starting in `rows` that continue in `cols`."""
+    ids = lambda chars: [letters.stoi[c] for c in chars]
+    return table[np.ix_(ids(rows), ids(cols))].sum() / table[ids(rows)].sum()
+
+
+vowels, consonants = "aeiou", "bcdfghjklmnpqrstvwxyz"
+letters_only = vowels + consonants
+ends_after = {c: share(c, ".") for c in "jqvx"}
+print(f"{len(words):,} words; a word ends after j {ends_after['j']:.1%} of the time, "
+      f"after any letter {share(letters_only, '.'):.1%}")
+print(f"after a vowel, a consonant {share(vowels, consonants):.0%} of the time "
+      f"(consonants are {share(letters_only, consonants):.0%} of all letters after a letter); "
+      f"after a consonant, a vowel {share(consonants, vowels):.0%} "
+      f"(vowels: {share(letters_only, vowels):.0%})")
 assert table[letters.stoi["q"]].argmax() == letters.stoi["u"]
+assert ends_after["j"] < 0.25 * share(letters_only, ".")
+assert share(vowels, consonants) > share(letters_only, consonants)
+assert share(consonants, vowels) > share(letters_only, vowels)
 
 # %%
 speller = ngram.KneserNey(3, modified=True).fit(word_stream, len(letters), dot)
@@ -473,9 +577,65 @@ print(", ".join(made_up))
 print(f"{np.mean([w not in known for w in made_up]):.0%} of them are not in the dictionary")
 
 # %% [markdown]
-# ## 1.12 Try it
+# ## 1.13 Language models at work
 #
-# Pick the order and the temperature. (On the static page the widget shows the
+# **Re-ranking.** A speech recogniser that hears "I will not be long, my lord"
+# cannot tell *I* from *eye*, *ay* or *aye*, *not* from *knot*, or *be* from
+# *bee*: every combination sounds the same. The trigram model orders them.
+
+# %%
+import itertools
+
+heard = [("i", "eye", "ay", "aye"), ("will",), ("not", "knot"), ("be", "bee"), ("long",),
+         (",",), ("my",), ("lord",)]
+hypotheses = [" ".join(words_) for words_ in itertools.product(*heard)]
+line_logp = {h: np.log(modified_kn[3].prob(vocab.encode(f"<eos> {h} <eos>".split()))).sum()
+             for h in hypotheses}
+ranked = sorted(hypotheses, key=line_logp.get, reverse=True)
+for h in ranked[:4]:
+    print(f"{line_logp[h]:7.2f}  {h}")
+print(f"... {len(ranked) - 4} more")
+assert ranked[0] == "i will not be long , my lord"
+
+# %% [markdown]
+# **Classification.** Fit one model per class and give a text the class whose
+# model finds it likeliest, $\arg\max_c p_c(\text{text})$. The plays come
+# filed as comedies, histories and tragedies; here one bigram Kneser-Ney model
+# per kind, fitted on the training plays of that kind, labels every speech of
+# the three test plays (one of each kind, all unseen). Guessing the kind with
+# the most training speeches is the baseline. Chapter 8 returns to this task
+# with recurrent networks.
+
+# %%
+kind_models = {}
+for kind in plays.KINDS:
+    tokens = [t for speech in plays.speeches("train") if speech.kind == kind
+              for t in speech.tokens()]
+    kind_models[kind] = ngram.KneserNey(2, modified=True).fit(vocab.encode(tokens), V, EOS)
+test_speeches = plays.speeches("test")
+if setup.profile == "smoke":
+    test_speeches = test_speeches[::10]
+
+
+def likeliest_kind(speech):
+    ids = vocab.encode(speech.tokens())
+    return max(plays.KINDS, key=lambda kind: np.log(kind_models[kind].prob(ids)).sum())
+
+
+guesses = [likeliest_kind(speech) for speech in test_speeches]
+kind_accuracy = np.mean([g == s.kind for g, s in zip(guesses, test_speeches)])
+train_kinds = Counter(speech.kind for speech in plays.speeches("train"))
+majority = train_kinds.most_common(1)[0][0]
+majority_accuracy = np.mean([s.kind == majority for s in test_speeches])
+print(f"{len(test_speeches):,} test speeches: bigram classifier {kind_accuracy:.1%}, "
+      f"always '{majority}' {majority_accuracy:.1%}")
+if setup.profile != "smoke":
+    assert kind_accuracy > majority_accuracy + 0.1
+
+# %% [markdown]
+# ## 1.14 Try it
+#
+# Pick the order and the temperature $\tau$. (On the static page the widget shows the
 # samples for its starting values; run the notebook to move the sliders.)
 
 # %%
@@ -493,26 +653,29 @@ widgets.interact(show_samples,
                                                  description="temperature", style=label));
 
 # %% [markdown]
-# ## 1.13 Results
+# ## 1.15 Results
 #
 # The chapter's headline numbers go to the book's results page.
 
 # %%
 smoothed = ("add-k", "interpolated", "Kneser-Ney", "modified Kneser-Ney")
-headline = {f"word test perplexity, {name}, n={n}": word_ppl[name][n]
-            for name in smoothed for n in orders}
-headline |= {f"word test perplexity, MLE, n={n}": word_ppl["MLE"][n] for n in (1, 2, 3)}
+headline = {"word test perplexity, unigram (MLE)": word_ppl["MLE"][1]}
+headline |= {f"word test perplexity, {name}, n={n}": word_ppl[name][n]
+             for name in smoothed for n in orders if n > 1}
+headline |= {f"word test perplexity, MLE, n={n}": word_ppl["MLE"][n] for n in (2, 3)}
 headline |= {f"char test bits per character, modified Kneser-Ney, n={n}": metrics.bits(h)
              for n, h in char_nats.items()}
+headline |= {"play-kind test accuracy, bigram classifier": kind_accuracy,
+             "play-kind test accuracy, majority class": majority_accuracy}
 path = results.save(setup, headline, timer.seconds)
-print(f"{len(headline)} numbers written to {path} after {timer.seconds:.1f} s")
+print(f"{len(headline)} numbers written to {path.name} after {timer.seconds:.1f} s")
 
 # %% [markdown]
 # ## Exercises
 #
 # 1. **Add-k by hand.** For the bigram "my lord", compute $p_{\text{add-}k}$ with
 #    $k = 1$ from `bigram_mle.counts` and check it against `ngram.AddK(2, 1.0)`.
-# 2. **Kneser-Ney from counts.** Write $p_{\text{KN}}(w \mid h)$ for a bigram
+# 2. **Kneser-Ney from counts.** Write $p_{\text{KN}}(w \mid u)$ for a bigram
 #    model with a single discount $D$, using only the count tables, and check
 #    that your probabilities over the whole vocabulary sum to 1 for ten random
 #    histories. (This is the graded assignment of the chapter.)
@@ -522,8 +685,8 @@ print(f"{len(headline)} numbers written to {path} after {timer.seconds:.1f} s")
 # 4. **Discounts.** Plot the test perplexity of the trigram Kneser-Ney model
 #    against a fixed discount $D \in \{0.1, 0.3, \dots, 0.9\}$. Where does the
 #    estimate $D = n_1/(n_1 + 2n_2)$ fall?
-# 5. **Temperature.** Sample at $T = 0.1$ and $T = 3$. Describe what you see, and
-#    explain it from $p_T(w) \propto p(w)^{1/T}$.
+# 5. **Temperature.** Sample at $\tau = 0.1$ and $\tau = 3$. Describe what you see,
+#    and explain it from $p_\tau(w) \propto p(w)^{1/\tau}$.
 # 6. **Characters.** Why does the character model stop improving around $n = 7$
 #    while the word model stops at $n = 3$? Estimate, for each, how often the
 #    test histories of length $n-1$ were seen in training.

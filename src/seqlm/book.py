@@ -26,14 +26,31 @@ VENDORED = {
 }
 
 
-def _hide_injected_parameters(source: Path, target: Path) -> None:
-    """Copy a notebook, removing papermill's injected-parameters cell from the page
-    (the setup cell prints the profile and device that were used)."""
+def chapter_title(notebook: dict) -> str | None:
+    """The page title: the first ``# `` heading of the notebook's Markdown cells."""
+    for cell in notebook["cells"]:
+        if cell["cell_type"] == "markdown":
+            for line in "".join(cell["source"]).splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return None
+
+
+def _page(source: Path, target: Path, record: dict | None) -> None:
+    """Copy a chapter for the book: papermill's injected-parameters cell removed from the
+    page, and under the title a note of the run that produced the page's numbers."""
     notebook = json.loads(source.read_text())
     for cell in notebook["cells"]:
-        tags = cell.get("metadata", {}).get("tags", [])
+        tags = cell.setdefault("metadata", {}).setdefault("tags", [])
         if "injected-parameters" in tags and "remove-cell" not in tags:
             tags.append("remove-cell")
+    if record is not None:
+        note = (f"The numbers on this page come from a run with profile `{record['profile']}` "
+                f"on `{record['device']}` that took {record['seconds']:.0f} s "
+                "(see {doc}`../book/results`).")
+        title = next(i for i, c in enumerate(notebook["cells"]) if c["cell_type"] == "markdown")
+        notebook["cells"].insert(title + 1, {"cell_type": "markdown", "metadata": {},
+                                             "source": f":::{{note}}\n{note}\n:::\n"})
     target.write_text(json.dumps(notebook, indent=1))
 
 
@@ -92,14 +109,18 @@ def stage(root: Path, build: Path, chapters: list[str]) -> Path:
     shutil.copytree(root / "book", site / "book")
     shutil.copytree(root / "_static", site / "_static")
     (site / "notebooks").mkdir()
+    records = {r["chapter"]: r for r in results.load_all(build / "results")}
+    titles = {}
     for chapter in chapters:
         executed = build / "executed" / f"{chapter}.ipynb"
         source = executed if executed.is_file() else root / "notebooks" / f"{chapter}.ipynb"
-        _hide_injected_parameters(source, site / "notebooks" / f"{chapter}.ipynb")
+        _page(source, site / "notebooks" / f"{chapter}.ipynb",
+              records.get(chapter) if executed.is_file() else None)
+        titles[chapter] = chapter_title(json.loads(source.read_text())) or chapter
     _vendor_into(site, install_vendored(root, build))
     shutil.rmtree(site / "book" / "vendor")  # the npm pins, not a page of the book
     page = site / "book" / "results.md"
-    tables = results.render_markdown(results.load_all(build / "results"))
+    tables = results.render_markdown(list(records.values()), titles)
     page.write_text(page.read_text().replace(RESULTS_MARKER, tables))
     return site
 

@@ -45,6 +45,9 @@ class TrainConfig:
     eval_every: int = 100               # steps between evaluations (and checkpoints)
     eval_batches: int | None = None     # limit the valid batches per evaluation
     patience: int | None = None         # evaluations without improvement before stopping
+    schedule: str = "constant"          # "constant" or "cosine" (decays to 0 at `steps`)
+    warmup: int = 0                     # steps of linear warm-up before the schedule
+    amp: bool = False                   # bfloat16 autocast on CUDA (ignored on the CPU)
     checkpoint: str | Path | None = None
     progress: bool | None = None        # None: a bar unless resolve_quiet()
 
@@ -53,8 +56,12 @@ class TrainConfig:
             raise ValueError("steps and eval_every must be ≥ 1")
         if self.optimizer not in ("adamw", "sgd"):
             raise ValueError(f"unknown optimizer {self.optimizer!r}; choose adamw or sgd")
-        if self.lr <= 0 or (self.clip is not None and self.clip <= 0):
+        if self.schedule not in ("constant", "cosine"):
+            raise ValueError(f"unknown schedule {self.schedule!r}; choose constant or cosine")
+        if not self.lr > 0 or (self.clip is not None and not self.clip > 0):
             raise ValueError("lr and clip must be > 0")
+        if self.warmup < 0 or self.weight_decay < 0:
+            raise ValueError("warmup and weight_decay must be ≥ 0")
 
     def replace(self, **changes) -> "TrainConfig":
         """A copy with some fields changed: ``config.replace(steps=100)``."""
@@ -75,32 +82,45 @@ SIZES = MappingProxyType({
                      char_chars=None, char_max_order=10, samples=5),
     },
     "02_ffnn": {
-        # orders: the n of each model trained, each with `train`
+        # orders: the n of each model, all built with `model` and trained with `train`
         "smoke": dict(train_tokens=20_000, eval_tokens=4_000, orders=(3,), batch_size=64,
-                      embed_size=16, hidden_size=32, direct=False,
+                      model=dict(embed_size=16, hidden_size=32, direct=False, dropout=0.0),
                       train=TrainConfig(steps=40, lr=3e-3, eval_every=20, eval_batches=20)),
         "cpu": dict(train_tokens=None, eval_tokens=None, orders=(3, 5), batch_size=256,
-                    embed_size=64, hidden_size=128, direct=False,
-                    train=TrainConfig(steps=2500, lr=3e-3, eval_every=500, eval_batches=20)),
+                    model=dict(embed_size=64, hidden_size=128, direct=False, dropout=0.0),
+                    train=TrainConfig(steps=2500, lr=3e-3, eval_every=250, eval_batches=20)),
+        # A GPU recipe: wider, with direct connections, dropout against overfitting, weight
+        # decay, a cosine schedule and bfloat16 matmuls; the features still start small.
         "full": dict(train_tokens=None, eval_tokens=None, orders=(3, 5), batch_size=512,
-                     embed_size=128, hidden_size=512, direct=True,
-                     train=TrainConfig(steps=30_000, lr=2e-3, eval_every=2000, eval_batches=20)),
+                     model=dict(embed_size=256, hidden_size=1024, direct=True, dropout=0.4),
+                     train=TrainConfig(steps=20_000, lr=2e-3, weight_decay=0.01,
+                                       schedule="cosine", warmup=500, eval_every=1000,
+                                       eval_batches=20, amp=True)),
     },
     "03_rnn": {
         # batch_size × bptt tokens per step; char_* for the character-level model
         "smoke": dict(train_tokens=20_000, eval_tokens=3_000, batch_size=8, bptt=20,
-                      embed_size=16, hidden_size=32, dropout=0.0, char_tokens=20_000,
+                      model=dict(embed_size=16, hidden_size=32, dropout=0.0, tie=False),
                       train=TrainConfig(steps=20, lr=3e-3, eval_every=10, eval_batches=20),
+                      char_tokens=20_000, char_batch_size=8, char_bptt=100,
+                      char_model=dict(embed_size=32, hidden_size=32, dropout=0.0),
                       char_train=TrainConfig(steps=20, lr=3e-3, eval_every=10, eval_batches=10)),
         "cpu": dict(train_tokens=None, eval_tokens=None, batch_size=32, bptt=35,
-                    embed_size=64, hidden_size=128, dropout=0.0, char_tokens=None,
-                    train=TrainConfig(steps=900, lr=3e-3, eval_every=300, eval_batches=20),
-                    char_train=TrainConfig(steps=800, lr=3e-3, eval_every=300, eval_batches=10)),
-        "full": dict(train_tokens=None, eval_tokens=None, batch_size=64, bptt=70,
-                     embed_size=256, hidden_size=1024, dropout=0.3, char_tokens=None,
-                     train=TrainConfig(steps=8000, lr=2e-3, eval_every=1000, eval_batches=20),
-                     char_train=TrainConfig(steps=8000, lr=2e-3, eval_every=1000,
-                                            eval_batches=10)),
+                    model=dict(embed_size=64, hidden_size=128, dropout=0.0, tie=False),
+                    train=TrainConfig(steps=900, lr=3e-3, eval_every=100, eval_batches=20),
+                    char_tokens=None, char_batch_size=32, char_bptt=100,
+                    char_model=dict(embed_size=32, hidden_size=128, dropout=0.0),
+                    char_train=TrainConfig(steps=800, lr=3e-3, eval_every=100, eval_batches=10)),
+        # The GPU recipe of a well-regularised RNN LM: 512 units, the embedding tied to the
+        # output layer, dropout 0.3, AdamW 2e-3 with a cosine decay, clipping at 0.5.
+        "full": dict(train_tokens=None, eval_tokens=None, batch_size=32, bptt=70,
+                     model=dict(embed_size=512, hidden_size=512, dropout=0.3, tie=True),
+                     train=TrainConfig(steps=10_000, lr=2e-3, weight_decay=0.01, clip=0.5,
+                                       schedule="cosine", eval_every=500, eval_batches=None),
+                     char_tokens=None, char_batch_size=64, char_bptt=100,
+                     char_model=dict(embed_size=64, hidden_size=512, dropout=0.1),
+                     char_train=TrainConfig(steps=6000, lr=2e-3, weight_decay=0.01, clip=0.5,
+                                            schedule="cosine", eval_every=500, eval_batches=20)),
     },
     "04_bptt": {
         # the echo task: remember each symbol for `delay` steps, trained with each truncation

@@ -16,16 +16,20 @@ class NeuralLM(nn.Module):
 
     The attribute names are the paper's: ``C`` (the |V| × m table of word
     features), ``H`` with bias ``d`` (hidden layer), ``U`` with bias ``b``
-    (output layer) and ``W`` (the optional direct connections). x (B, n-1) word
-    ids -> logits y (B, |V|); no state to carry (``None``).
+    (output layer) and ``W`` (the optional direct connections). ``dropout``
+    (not in the paper) zeroes features x and hidden units at random while
+    training. x (B, n-1) word ids -> logits y (B, |V|); no state to carry (``None``).
     """
 
     def __init__(self, vocab_size: int, context: int, embed_size: int = 64,
-                 hidden_size: int = 128, direct: bool = True):
+                 hidden_size: int = 128, direct: bool = True, dropout: float = 0.0):
         super().__init__()
         if min(vocab_size, context, embed_size, hidden_size) < 1:
             raise ValueError("vocab_size, context, embed_size and hidden_size must be ≥ 1")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"dropout is a probability in [0, 1), got {dropout!r}")
         self.context = context
+        self.drop = nn.Dropout(dropout)
         self.C = nn.Embedding(vocab_size, embed_size)
         self.H = nn.Linear(context * embed_size, hidden_size)  # H x + d
         self.U = nn.Linear(hidden_size, vocab_size)            # U h + b
@@ -36,8 +40,8 @@ class NeuralLM(nn.Module):
         """x: (B, n-1) word ids -> logits y: (B, |V|); no state to carry."""
         if x.shape[-1] != self.context:
             raise ValueError(f"expected {self.context} context words, got {x.shape[-1]}")
-        features = self.C(x).flatten(1)                      # (B, (n-1) m)
-        y = self.U(torch.tanh(self.H(features)))              # (B, |V|)
+        features = self.drop(self.C(x).flatten(1))           # (B, (n-1) m)
+        y = self.U(self.drop(torch.tanh(self.H(features))))   # (B, |V|)
         if self.W is not None:
             y = y + self.W(features)
         return y, None

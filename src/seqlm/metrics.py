@@ -27,3 +27,22 @@ def perplexity(probs) -> float:
 def bits(nats: float) -> float:
     """Nats to bits (per token or per character)."""
     return nats / math.log(2)
+
+
+def tune_mixture(p_a, p_b, iterations: int = 200, tol: float = 1e-9) -> float:
+    """The weight λ that maximises the likelihood of λ p_a + (1 - λ) p_b on held-out
+    tokens, by expectation-maximisation: each step sets λ to the average share of the
+    first model in each token's mixed probability. p_a, p_b: one probability per token."""
+    p_a, p_b = np.asarray(p_a, dtype=float), np.asarray(p_b, dtype=float)
+    if p_a.shape != p_b.shape or p_a.ndim != 1 or p_a.size == 0:
+        raise ValueError("give both models' probabilities of the same tokens, as 1-D arrays")
+    weight = 0.5
+    for _ in range(iterations):
+        mixed = weight * p_a + (1 - weight) * p_b
+        new = float(np.mean(np.divide(weight * p_a, mixed, out=np.zeros_like(mixed),
+                                      where=mixed > 0)))
+        done = abs(new - weight) < tol
+        weight = new
+        if done:
+            break
+    return weight

@@ -49,6 +49,28 @@ class Timer:
         return time.perf_counter() - self.start
 
 
+def timed(fn, device=None, warmup: int = 1, repeats: int = 3):
+    """Call ``fn()`` ``warmup`` times untimed, then ``repeats`` times timed; return the last
+    result and the fastest call's seconds. On CUDA the clock stops only once the GPU has
+    finished (``torch.cuda.synchronize``), and the warm-up keeps start-up costs out."""
+    import torch
+
+    def sync():
+        if device is not None and torch.device(device).type == "cuda":
+            torch.cuda.synchronize(device)
+
+    for _ in range(warmup):
+        fn()
+    best, out = float("inf"), None
+    for _ in range(max(1, repeats)):
+        sync()
+        started = time.perf_counter()
+        out = fn()
+        sync()
+        best = min(best, time.perf_counter() - started)
+    return out, best
+
+
 def _cell(value) -> str:
     if value is None:
         return "—"
@@ -72,18 +94,56 @@ def leaderboard(records: list[dict]) -> list[tuple[float, str, str, str]]:
     return sorted(rows)
 
 
-def render_markdown(records: list[dict]) -> str:
-    """The results page: the word-level leaderboard, then one section per chapter."""
+# Trained models land a little differently with every seed: Chapter 3's RNN LM (cpu
+# profile) over seeds 0, 1 and 2 spread by about 1 % in test perplexity. Numbers closer
+# than this share a rank on the results page rather than being ordered by noise.
+TIE_TOLERANCE = 0.01
+
+
+def ranks(values: list[float], tolerance: float = TIE_TOLERANCE) -> list[str]:
+    """Ranks for sorted ``values``: a value within ``tolerance`` (relative) of the one
+    before it shares that one's rank, marked "=" (so 1, =1, 3 …)."""
+    out, rank = [], 0
+    for i, value in enumerate(values):
+        tied = i > 0 and value <= values[i - 1] * (1 + tolerance)
+        if not tied:
+            rank = i + 1
+        out.append(f"={rank}" if tied or (i + 1 < len(values) and values[i + 1]
+                                           <= value * (1 + tolerance)) else str(rank))
+    return out
+
+
+def _provenance(record: dict) -> str:
+    return f"profile `{record['profile']}` on `{record['device']}`, {record['seconds']:.0f} s"
+
+
+def render_markdown(records: list[dict], titles: dict[str, str] | None = None) -> str:
+    """The results page: one word-level leaderboard per profile (numbers from runs of
+    different sizes are never ranked together; numbers within ``TIE_TOLERANCE`` share a
+    rank; infinite perplexities go to a note), then one section per chapter saying which
+    run produced its numbers. ``titles`` maps a chapter to its page title."""
     if not records:
         return "No chapter has been run yet: `make book` writes the results.\n"
-    parts = ["## Word-level test perplexity, every model\n",
-             "| rank | model | perplexity | chapter | profile |", "| ---: | --- | ---: | --- | --- |"]
-    parts += [f"| {i} | {model} | {_cell('inf' if math.isinf(v) else v)} | {chapter} | `{profile}` |"
-              for i, (v, model, chapter, profile) in enumerate(leaderboard(records), start=1)]
-    parts.append("")
+    titles = titles or {}
+    parts = []
+    profiles = [p for p in ("full", "cpu", "smoke") if any(r["profile"] == p for r in records)]
+    for profile in profiles:
+        board = leaderboard([r for r in records if r["profile"] == profile])
+        finite = [row for row in board if math.isfinite(row[0])]
+        parts += [f"## Word-level test perplexity, profile `{profile}`\n",
+                  "| rank | model | perplexity | chapter |", "| ---: | --- | ---: | --- |"]
+        parts += [f"| {rank} | {model} | {_cell(v)} | {titles.get(chapter, chapter)} |"
+                  for rank, (v, model, chapter, _) in zip(ranks([r[0] for r in finite]), finite)]
+        infinite = [f"{model} ({titles.get(chapter, chapter)})"
+                    for v, model, chapter, _ in board if math.isinf(v)]
+        if infinite:
+            parts.append(f"\nInfinite perplexity (a test token got probability 0): "
+                         f"{', '.join(infinite)}.")
+        parts.append(f"\nRanks marked = are within {TIE_TOLERANCE:.0%} of each other, about the "
+                     "spread between runs of a trained model with different seeds.\n")
     for r in records:
-        parts.append(f"## {r['chapter']}\n\nprofile `{r['profile']}` on `{r['device']}`, "
-                     f"{r['seconds']:.0f} s\n\n| metric | value |\n| --- | ---: |")
+        parts.append(f"## {titles.get(r['chapter'], r['chapter'])}\n\n{_provenance(r)}\n\n"
+                     "| metric | value |\n| --- | ---: |")
         parts.extend(f"| {name} | {_cell(v)} |" for name, v in r["metrics"].items())
         parts.append("")
     return "\n".join(parts) + "\n"

@@ -74,19 +74,27 @@ class RNNLM(nn.Module):
 
         e_t = E[x_t],   h_t = RNN(e_t, h_{t-1}),   p(x_{t+1} | x_{≤t}) = softmax(W_ho h_t + b_o)
 
-    with dropout on the embeddings and on the states. x (B, T) token ids ->
-    logits (B, T, |V|) and the final states (layers, B, H), carried to the next batch.
-    ``scratch=True`` runs :class:`ElmanRNN` instead of ``nn.RNN`` (same weights).
+    with dropout on the embeddings and on the states. ``tie=True`` uses the
+    embedding table as the output weights, W_ho = E (Press and Wolf 2017; it needs
+    embed_size = hidden_size). x (B, T) token ids -> logits (B, T, |V|) and the final
+    states (layers, B, H), carried to the next batch. ``scratch=True`` runs
+    :class:`ElmanRNN` instead of ``nn.RNN`` (same weights).
     """
 
     def __init__(self, vocab_size: int, embed_size: int, hidden_size: int, num_layers: int = 1,
-                 nonlinearity: str = "tanh", dropout: float = 0.0, scratch: bool = False):
+                 nonlinearity: str = "tanh", dropout: float = 0.0, scratch: bool = False,
+                 tie: bool = False):
         super().__init__()
+        if tie and embed_size != hidden_size:
+            raise ValueError(f"tying the embedding to the output layer needs embed_size = "
+                             f"hidden_size, got {embed_size} and {hidden_size}")
         self.embed = layers.init_features_(nn.Embedding(vocab_size, embed_size))
         recurrent = ElmanRNN if scratch else _TorchRNN
         self.rnn = recurrent(embed_size, hidden_size, num_layers, nonlinearity)
         self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(hidden_size, vocab_size)
+        if tie:
+            self.out.weight = self.embed.weight
 
     def forward(self, x: torch.Tensor, state: torch.Tensor | None = None):
         """x: (B, T) token ids -> logits (B, T, |V|), state (layers, B, H)."""

@@ -26,7 +26,7 @@ from seqlm.config import TrainConfig, resolve_quiet
 from seqlm.files import write_atomically
 
 __all__ = ["LanguageModel", "TrainConfig", "History", "train", "evaluate", "evaluating",
-           "loss_of", "detach"]
+           "token_losses", "loss_of", "detach", "learning_rate_factor"]
 
 
 class LanguageModel(Protocol):
@@ -95,17 +95,35 @@ def evaluating(model: torch.nn.Module):
 
 
 def evaluate(model, batches, device=None, max_batches: int | None = None) -> float:
-    """Mean loss per token over ``batches`` (nats); exp of it is the perplexity."""
-    total, tokens, state = 0.0, 0, None
+    """Mean loss per token over ``batches`` (nats); exp of it is the perplexity. In full
+    precision; the sum stays on the device until the end."""
+    state, tokens = None, 0
     with evaluating(model) as own_device:
         device = device or own_device
+        total = torch.zeros((), dtype=torch.float64, device=device)
         for i, (x, y) in enumerate(batches(0)):
             if max_batches is not None and i >= max_batches:
                 break
             loss, state = loss_of(model, x.to(device), y.to(device), state)
-            total += loss.item() * y.numel()
+            total += loss.double() * y.numel()
             tokens += y.numel()
-    return total / tokens
+    if tokens == 0:
+        raise ValueError("no batches to evaluate")
+    return total.item() / tokens
+
+
+def token_losses(model, batches, device=None) -> torch.Tensor:
+    """The loss (nats) of every target, in the order the batches yield them (row by row
+    within a batch), in full precision: a CPU tensor (N,). exp(-loss) is the model's
+    probability of each target, for mixing it with another model's."""
+    state, losses = None, []
+    with evaluating(model) as own_device:
+        device = device or own_device
+        for x, y in batches(0):
+            logits, state = model(x.to(device), state)
+            losses.append(F.cross_entropy(logits.reshape(-1, logits.shape[-1]),
+                                          y.to(device).reshape(-1), reduction="none").cpu())
+    return torch.cat(losses)
 
 
 def _optimizer(model, config: TrainConfig):
@@ -113,6 +131,18 @@ def _optimizer(model, config: TrainConfig):
         return torch.optim.SGD(model.parameters(), lr=config.lr, momentum=config.momentum,
                                weight_decay=config.weight_decay)
     return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+
+
+def learning_rate_factor(config: TrainConfig, step: int) -> float:
+    """The learning rate at ``step`` as a fraction of ``config.lr``: a linear warm-up over
+    ``config.warmup`` steps, then constant or, with ``schedule="cosine"``, half a cosine
+    from 1 down to 0 at ``config.steps``."""
+    if step < config.warmup:
+        return (step + 1) / config.warmup
+    if config.schedule == "constant":
+        return 1.0
+    progress = (step - config.warmup) / max(1, config.steps - config.warmup)
+    return 0.5 * (1.0 + math.cos(math.pi * min(progress, 1.0)))
 
 
 def _save(path: Path, payload: dict) -> None:
@@ -123,12 +153,53 @@ def _load(path: Path) -> dict:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def _rng_states() -> dict:
+    """Every random generator a training step draws from: dropout on a GPU uses CUDA's."""
+    states = {"cpu": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def _set_rng_states(states: dict) -> None:
+    torch.set_rng_state(states["cpu"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])
+
+
 def _progress(config: TrainConfig, initial: int):
     from tqdm.auto import tqdm
 
     quiet = resolve_quiet() if config.progress is None else not config.progress
     return tqdm(total=config.steps, initial=initial, disable=quiet, unit="step",
                 dynamic_ncols=True, leave=False)
+
+
+def _autocast(config: TrainConfig, device: torch.device):
+    """bfloat16 autocast on CUDA when the config asks for it; full precision otherwise."""
+    return torch.autocast("cuda", dtype=torch.bfloat16, enabled=config.amp and device.type == "cuda")
+
+
+class _Running:
+    """Sums of the training loss and gradient norm since the last evaluation, kept on the
+    device so that a step never waits for the host; read once per evaluation."""
+
+    def __init__(self, device):
+        self.device = device
+        self.reset()
+
+    def reset(self):
+        self.loss = torch.zeros((), dtype=torch.float64, device=self.device)
+        self.norm = torch.zeros((), dtype=torch.float64, device=self.device)
+        self.count = 0
+
+    def add(self, loss: torch.Tensor, norm: torch.Tensor):
+        self.loss += loss.detach().double()
+        self.norm += norm.detach().double()
+        self.count += 1
+
+    def means(self) -> tuple[float, float]:
+        return self.loss.item() / self.count, self.norm.item() / self.count
 
 
 def train(model, train_batches, valid_batches, config: TrainConfig, device=None) -> History:
@@ -144,13 +215,12 @@ def train(model, train_batches, valid_batches, config: TrainConfig, device=None)
         saved = _load(checkpoint)
         model.load_state_dict(saved["model"])
         optimizer.load_state_dict(saved["optimizer"])
-        torch.set_rng_state(saved["rng"])
+        _set_rng_states(saved["rng"])
         history = History(**saved["history"])
         state = _map_state(lambda t: t.to(device), saved["state"])
         step, best = saved["step"], saved["best"]
     started = time.perf_counter() - history.seconds
-    bar = _progress(config, step)
-    losses, norms = [], []
+    bar, running = _progress(config, step), _Running(device)
     model.train()
     try:
         while step < config.steps and not history.stopped_early:
@@ -158,29 +228,21 @@ def train(model, train_batches, valid_batches, config: TrainConfig, device=None)
             if start == 0:
                 state = None  # a new pass over the data starts from a fresh state
             for x, y in train_batches(epoch, start):
-                loss, state = loss_of(model, x.to(device), y.to(device), state)
-                optimizer.zero_grad(set_to_none=True)
-                loss.backward()
-                norm = torch.nn.utils.clip_grad_norm_(model.parameters(),
-                                                      config.clip if config.clip else math.inf)
-                optimizer.step()
-                state = detach(state)
+                state = _step(model, optimizer, config, x.to(device), y.to(device), state,
+                              step, running)
                 step += 1
-                losses.append(loss.item())
-                norms.append(norm.item())
                 bar.update(1)
                 if step % config.eval_every == 0 or step == config.steps:
-                    _record(model, valid_batches, config, history, step, losses, norms, device)
+                    _record(model, valid_batches, config, history, step, running, device)
                     if history.best_step == step:
                         best = {k: v.detach().clone() for k, v in model.state_dict().items()}
-                    losses, norms = [], []
                     bar.set_postfix(train=f"{history.train_loss[-1]:.3f}",
                                     valid_ppl=f"{math.exp(history.valid_loss[-1]):.1f}")
                     history.seconds = time.perf_counter() - started
                     if checkpoint:
                         _save(checkpoint, {"model": model.state_dict(),
                                            "optimizer": optimizer.state_dict(),
-                                           "rng": torch.get_rng_state(), "step": step,
+                                           "rng": _rng_states(), "step": step,
                                            "state": state, "best": best,
                                            "history": asdict(history)})
                 if step >= config.steps or history.stopped_early:
@@ -192,11 +254,28 @@ def train(model, train_batches, valid_batches, config: TrainConfig, device=None)
     return history
 
 
-def _record(model, valid_batches, config, history, step, losses, norms, device):
+def _step(model, optimizer, config, x, y, state, step, running):
+    """One optimiser step on one batch; returns the state to carry, detached."""
+    for group in optimizer.param_groups:
+        group["lr"] = config.lr * learning_rate_factor(config, step)
+    with _autocast(config, x.device):
+        loss, state = loss_of(model, x, y, state)
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    norm = torch.nn.utils.clip_grad_norm_(model.parameters(),
+                                          config.clip if config.clip else math.inf)
+    optimizer.step()
+    running.add(loss, norm)
+    return detach(state)
+
+
+def _record(model, valid_batches, config, history, step, running, device):
     valid = evaluate(model, valid_batches, device, config.eval_batches)
+    train_loss, grad_norm = running.means()
+    running.reset()
     history.step.append(step)
-    history.train_loss.append(sum(losses) / len(losses))
-    history.grad_norm.append(sum(norms) / len(norms))
+    history.train_loss.append(train_loss)
+    history.grad_norm.append(grad_norm)
     history.valid_loss.append(valid)
     if valid < history.best_valid_loss:
         history.best_valid_loss, history.best_step = valid, step

@@ -4,47 +4,168 @@ from __future__ import annotations
 
 import math
 
+import matplotlib
+import matplotlib.ticker
 import matplotlib.pyplot as plt
 import numpy as np
 
 
+_STYLES = [dict(marker=m, ls=ls) for m, ls in
+           [("o", "-"), ("s", "--"), ("^", "-."), ("D", ":"), ("v", "-"), ("P", "--")]]
+
+
 def lines_by_order(series: dict[str, dict[int, float]], ylabel: str, title: str,
                    logy: bool = False, ax=None):
-    """One line per method over the n-gram order n; infinite values are left out."""
-    ax = ax or plt.subplots(figsize=(6, 4))[1]
-    for name, values in series.items():
+    """One line per method over the n-gram order n, each with its own marker and dash so
+    that lines stay apart in print; infinite values are left out."""
+    ax = ax or plt.subplots(figsize=(6.5, 4))[1]
+    for style, (name, values) in zip(_STYLES * 2, series.items()):
         orders = [n for n, v in sorted(values.items()) if math.isfinite(v)]
-        ax.plot(orders, [values[n] for n in orders], marker="o", label=name)
+        ax.plot(orders, [values[n] for n in orders], label=name, **style)
     ax.set(xlabel="order n", ylabel=ylabel, title=title)
     if logy:
         ax.set_yscale("log")
-    ax.xaxis.get_major_locator().set_params(integer=True)
-    ax.grid(alpha=0.3)
-    ax.legend()
+        ax.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+        ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=9)
     return ax
 
 
-def heatmap(matrix: np.ndarray, labels: list[str], title: str, ax=None):
-    """A square table of counts as a heat map, rows = previous symbol, columns = next."""
-    ax = ax or plt.subplots(figsize=(7, 7))[1]
-    ax.imshow(matrix, cmap="Blues")
+def heatmap(matrix: np.ndarray, labels: list[str], title: str, ax=None,
+            colorbar: str | None = None):
+    """A square table of counts as a heat map, rows = previous symbol, columns = next,
+    with a colour bar labelled ``colorbar`` when given."""
+    ax = ax or plt.subplots(figsize=(7.5, 7))[1]
+    image = ax.imshow(matrix, cmap="Blues")
     ax.set_xticks(range(len(labels)), labels)
     ax.set_yticks(range(len(labels)), labels)
     ax.set(xlabel="next character", ylabel="previous character", title=title)
+    if colorbar:
+        ax.figure.colorbar(image, ax=ax, shrink=0.8, label=colorbar)
     return ax
 
 
 def learning_curves(histories: dict, title: str, ax=None):
-    """Train (dashed) and valid perplexity against steps, one pair of lines per run;
-    ``histories`` maps a label to a :class:`seqlm.train.History`."""
-    ax = ax or plt.subplots(figsize=(6, 4))[1]
+    """Valid perplexity (solid, one point per evaluation) and train perplexity (dashed, the
+    mean over the steps since the previous evaluation) against steps, one pair of lines per
+    run; ``histories`` maps a label to a :class:`seqlm.train.History`."""
+    ax = ax or plt.subplots(figsize=(6.5, 4))[1]
     for label, history in histories.items():
-        line, = ax.plot(history.step, np.exp(history.valid_loss), marker="o", label=f"{label} valid")
+        line, = ax.plot(history.step, np.exp(history.valid_loss), marker="o", ms=3,
+                        label=f"{label} valid")
         ax.plot(history.step, np.exp(history.train_loss), ls="--", color=line.get_color(),
-                label=f"{label} train")
-    ax.set(xlabel="step", ylabel="perplexity", yscale="log", title=title)
-    ax.grid(alpha=0.3)
-    ax.legend()
+                label=f"{label} train (running mean)")
+        ax.axvline(history.best_step, color=line.get_color(), alpha=0.3, lw=1)
+    ax.set(xlabel="step", ylabel="perplexity (log scale)", yscale="log", title=title)
+    ax.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return ax
+
+
+def word_map(points, vocab, groups: dict[str, list[str]], background=(), title: str = "",
+             ax=None):
+    """Chosen words placed at their 2-D ``points`` (one row per vocabulary id), a colour per
+    group, labels pushed apart so that none overlaps another; ``background`` ids in grey."""
+    ax = ax or plt.subplots(figsize=(8.5, 7))[1]
+    points = np.asarray(points, dtype=float)
+    background = list(background)
+    if background:
+        ax.scatter(points[background, 0], points[background, 1], s=3, color="0.85", zorder=1)
+    texts = []
+    for style, (group, words) in zip(_STYLES * 2, groups.items()):
+        ids = [vocab.stoi[w] for w in words if w in vocab]
+        dots = ax.scatter(points[ids, 0], points[ids, 1], s=18, marker=style["marker"],
+                          label=group, zorder=3)
+        for i in ids:
+            texts.append(ax.text(points[i, 0], points[i, 1], f" {vocab.itos[i]}", fontsize=9,
+                                 color=dots.get_facecolor()[0], zorder=4))
+    _push_apart(ax, texts)
+    ax.set(title=title, xticks=[], yticks=[])
+    ax.legend(fontsize=9, loc="best")
+    return ax
+
+
+def _push_apart(ax, texts, rounds: int = 200):
+    """Move overlapping labels up or down, a little at a time, until none overlaps."""
+    figure = ax.figure
+    renderer = figure.canvas.get_renderer()
+    to_data = ax.transData.inverted()
+    for _ in range(rounds):
+        boxes = [t.get_window_extent(renderer).expanded(1.05, 1.15) for t in texts]
+        moved = False
+        for i in range(len(texts)):
+            for j in range(i + 1, len(texts)):
+                if boxes[i].overlaps(boxes[j]):
+                    dy = boxes[i].height * 0.3 * (1 if boxes[i].y0 >= boxes[j].y0 else -1)
+                    for text, sign in ((texts[i], 1), (texts[j], -1)):
+                        x, y = ax.transData.transform(text.get_position())
+                        text.set_position(to_data.transform((x, y + sign * dy)))
+                    moved = True
+        if not moved:
+            return
+
+
+def _node(ax, xy, text, color="white"):
+    ax.text(*xy, text, ha="center", va="center", fontsize=11, zorder=3,
+            bbox=dict(boxstyle="round,pad=0.35", fc=color, ec="0.3"))
+
+
+def _arrow(ax, start, end, color="0.3", style="-|>", ls="-"):
+    ax.annotate("", xy=end, xytext=start, zorder=2,
+                arrowprops=dict(arrowstyle=style, color=color, lw=1.3, ls=ls,
+                                shrinkA=14, shrinkB=14))
+
+
+def unrolled_rnn(steps: int = 4, ax=None, title: str = "A recurrent network, unrolled"):
+    """The computation graph of a recurrent network over ``steps`` steps: inputs x_t below,
+    states h_t in the middle (each from h_{t-1} and x_t, with the same weights), outputs
+    o_t above; the loss adds one term per step."""
+    ax = ax or plt.subplots(figsize=(1.9 * steps + 2, 3.6))[1]
+    _node(ax, (0, 1), "$h_0$", "0.92")
+    for t in range(1, steps + 1):
+        _node(ax, (t, 0), f"$x_{t}$", "#dbe9f6")
+        _node(ax, (t, 1), f"$h_{t}$", "#fde0c5")
+        _node(ax, (t, 2), f"$o_{t}$", "#d9f0d3")
+        _node(ax, (t, 2.85), f"$L_{t}$", "white")
+        _arrow(ax, (t, 0), (t, 1))
+        _arrow(ax, (t - 1, 1), (t, 1))
+        _arrow(ax, (t, 1), (t, 2))
+        _arrow(ax, (t, 2), (t, 2.85))
+        ax.text(t - 0.5, 1.12, "$W_{hh}$", ha="center", fontsize=9, color="0.35")
+        ax.text(t + 0.06, 0.45, "$W_{ih}$", fontsize=9, color="0.35")
+        ax.text(t + 0.06, 1.45, "$W_{ho}$", fontsize=9, color="0.35")
+    ax.set(xlim=(-0.5, steps + 0.6), ylim=(-0.45, 3.25), title=title)
+    ax.axis("off")
+    return ax
+
+
+def truncation_windows(length: int = 12, bptt: int = 4, ax=None):
+    """Truncated backpropagation through time over ``length`` steps in windows of ``bptt``:
+    the state flows forward across every step (solid), gradients flow back only inside a
+    window (dashed), and the state is detached where a window starts (a cut)."""
+    ax = ax or plt.subplots(figsize=(0.75 * length + 1.5, 2.6))[1]
+    for t in range(1, length + 1):
+        _node(ax, (t, 0), f"$h_{{{t}}}$", "#fde0c5")
+        if t > 1:
+            _arrow(ax, (t - 1, 0), (t, 0))
+            if (t - 1) % bptt:  # inside a window: the gradient flows back
+                ax.annotate("", xy=(t - 1, -0.35), xytext=(t, -0.35),
+                            arrowprops=dict(arrowstyle="-|>", color="#c0392b", lw=1.1,
+                                            ls="--", shrinkA=6, shrinkB=6))
+            else:  # a window starts at t: the state is detached
+                ax.plot([t - 0.5, t - 0.5], [-0.6, 0.45], color="#c0392b", lw=2)
+                ax.text(t - 0.5, 0.55, "detach", ha="center", fontsize=8, color="#c0392b")
+    for start in range(1, length + 1, bptt):
+        end = min(start + bptt - 1, length)
+        ax.text((start + end) / 2, -0.85, f"window of {end - start + 1}", ha="center",
+                fontsize=9, color="0.35")
+    ax.set(xlim=(0.4, length + 0.6), ylim=(-1.05, 0.8),
+           title=f"Truncated BPTT, K = {bptt}: the state flows on, the gradient stops at each cut")
+    ax.axis("off")
     return ax
 
 

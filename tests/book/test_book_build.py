@@ -55,3 +55,8 @@ def test_every_chapter_starts_with_the_colab_guard_for_this_repository(chapter):
     notebook = json.loads((ROOT / "notebooks" / f"{chapter}.ipynb").read_text())
     first = "".join(notebook["cells"][0]["source"])
     assert "google.colab" in first and f"git+{url}" in first
+
+
+def test_the_setup_page_clones_the_repository_of_the_config():
+    url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
+    assert f"git clone {url} " in (ROOT / "book" / "setup.md").read_text()

@@ -55,3 +55,15 @@ def test_nearest_words_and_projection():
 def test_features_start_small():
     model = ffnn.NeuralLM(5000, 2, 64, 8)
     assert abs(model.C.weight.std().item() - layers.FEATURE_INIT_STD) < 0.005
+
+
+def test_dropout_acts_only_while_training():
+    torch.manual_seed(0)
+    model = ffnn.NeuralLM(vocab_size=30, context=2, embed_size=8, hidden_size=16, dropout=0.5)
+    x = torch.randint(0, 30, (4, 2))
+    model.eval()
+    assert torch.equal(model(x)[0], model(x)[0])
+    model.train()
+    assert not torch.equal(model(x)[0], model(x)[0])
+    with pytest.raises(ValueError, match="dropout"):
+        ffnn.NeuralLM(30, 2, dropout=1.0)

@@ -65,3 +65,43 @@ def test_leaderboard_ranks_word_perplexities_across_chapters():
                                             (math.inf, "MLE, n=2", "01", "cpu")]
     page = results.render_markdown([r | {"device": "cpu", "seconds": 1.0} for r in records])
     assert page.index("| 1 | RNN LM | 110.0") < page.index("| 2 | KN, n=3 | 120.0")
+
+
+def test_the_tuned_mixture_weight_maximises_the_likelihood():
+    rng = np.random.default_rng(0)
+    p_a, p_b = rng.uniform(0.01, 0.5, 2000), rng.uniform(0.01, 0.5, 2000)
+    weight = metrics.tune_mixture(p_a, p_b)
+    grid = np.linspace(0, 1, 1001)
+    best = grid[np.argmax([np.log(w * p_a + (1 - w) * p_b).sum() for w in grid])]
+    assert abs(weight - best) < 2e-3
+    assert metrics.tune_mixture(p_a, p_a / 10) > 0.99  # one model is better everywhere
+    with pytest.raises(ValueError, match="same tokens"):
+        metrics.tune_mixture(p_a, p_b[:-1])
+
+
+def test_timed_warms_up_and_returns_the_fastest_call():
+    calls = []
+    out, seconds = results.timed(lambda: calls.append(1) or len(calls), warmup=2, repeats=3)
+    assert len(calls) == 5 and out == 5 and 0 <= seconds < 1
+
+
+def test_the_leaderboard_never_ranks_runs_of_different_profiles_together():
+    records = [{"chapter": "01_ngrams", "profile": "cpu", "device": "cpu", "seconds": 1.0,
+                "metrics": {"word test perplexity, KN": 120.0}},
+               {"chapter": "03_rnn", "profile": "full", "device": "cuda", "seconds": 9.0,
+                "metrics": {"word test perplexity, RNN LM": 110.0}}]
+    page = results.render_markdown(records, {"01_ngrams": "1. n-grams", "03_rnn": "3. RNNs"})
+    assert "profile `full`" in page and "profile `cpu`" in page
+    assert page.count("| 1 |") == 2  # each model first in its own profile's ranking
+    assert "## 1. n-grams" in page and "profile `full` on `cuda`, 9 s" in page
+
+
+def test_close_numbers_share_a_rank_and_infinities_go_to_a_note():
+    assert results.ranks([100.0, 100.5, 110.0, 130.0]) == ["=1", "=1", "3", "4"]
+    assert results.ranks([100.0, 105.0]) == ["1", "2"]
+    records = [{"chapter": "01_ngrams", "profile": "cpu", "device": "cpu", "seconds": 1.0,
+                "metrics": {"word test perplexity, KN": 120.0, "word test perplexity, MLE": "inf",
+                            "word test perplexity, interp": 120.5}}]
+    page = results.render_markdown(records)
+    assert "| =1 | KN | 120.0 |" in page and "| =1 | interp | 120.5 |" in page
+    assert "| MLE |" not in page and "Infinite perplexity" in page and "MLE (01_ngrams)" in page

@@ -100,3 +100,12 @@ def test_generation_rejects_what_ngram_generation_rejects(temperature):
 def test_numpy_scalars_are_numbers():
     model = rnn.RNNLM(6, 4, 4)
     assert len(rnn.generate(model, [1], 3, temperature=np.float32(0.5))) == 3
+
+
+def test_tied_output_layer_shares_the_embedding():
+    model = rnn.RNNLM(40, 16, 16, tie=True)
+    assert model.out.weight is model.embed.weight
+    n_tied = sum(p.numel() for p in model.parameters())
+    assert n_tied == sum(p.numel() for p in rnn.RNNLM(40, 16, 16).parameters()) - 40 * 16
+    with pytest.raises(ValueError, match="embed_size = hidden_size"):
+        rnn.RNNLM(40, 8, 16, tie=True)

@@ -139,3 +139,66 @@ def test_window_and_stream_batches_resume_mid_epoch():
 def test_bad_configs(bad):
     with pytest.raises(ValueError):
         train.TrainConfig(**{"steps": 10} | bad)
+
+
+def test_cosine_schedule_with_warmup():
+    config = train.TrainConfig(steps=110, lr=1.0, schedule="cosine", warmup=10)
+    factors = [train.learning_rate_factor(config, s) for s in range(110)]
+    assert factors[0] == pytest.approx(0.1) and factors[9] == pytest.approx(1.0)
+    assert factors[10] == pytest.approx(1.0) and factors[60] == pytest.approx(0.5)
+    assert all(a >= b for a, b in zip(factors[10:], factors[11:]))  # decays monotonically
+    assert factors[-1] < 1e-3
+    constant = train.TrainConfig(steps=5)
+    assert [train.learning_rate_factor(constant, s) for s in range(5)] == [1.0] * 5
+
+
+def test_the_schedule_reaches_the_optimiser_and_survives_a_resume(tmp_path):
+    tr, va = stream_batches()
+    kw = dict(steps=40, schedule="cosine", warmup=5)
+    whole = train.train(fresh_model(), tr, va, config(tmp_path / "a", **kw))
+    model = fresh_model()
+    with pytest.raises(KeyboardInterrupt):
+        train.train(model, Interrupt(tr, 25), va, config(tmp_path / "b", **kw))
+    resumed = train.train(TinyLM(), tr, va, config(tmp_path / "b", **kw))
+    assert resumed.valid_loss == whole.valid_loss
+
+
+def test_mixed_precision_is_ignored_on_the_cpu():
+    tr, va = stream_batches()
+    plain = train.train(fresh_model(), tr, va, config(steps=20))
+    amp = train.train(fresh_model(), tr, va, config(steps=20, amp=True))
+    assert amp.valid_loss == plain.valid_loss
+
+
+def test_token_losses_average_to_the_evaluated_loss():
+    model = fresh_model()
+    _, va = stream_batches()
+    losses = train.token_losses(model, va)
+    assert losses.shape == (sum(y.numel() for _, y in va()),)
+    assert math.isclose(losses.double().mean().item(), train.evaluate(model, va), rel_tol=1e-6)
+
+
+def test_checkpoints_keep_every_random_generator(tmp_path):
+    tr, va = stream_batches()
+    train.train(fresh_model(), tr, va, config(tmp_path, steps=10))
+    saved = torch.load(tmp_path / "run.pt", weights_only=True)
+    assert "cpu" in saved["rng"]
+    assert ("cuda" in saved["rng"]) == torch.cuda.is_available()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+def test_a_run_resumed_on_the_gpu_ends_like_an_uninterrupted_one(tmp_path):
+    tr, va = stream_batches()  # dropout on a GPU draws from CUDA's generator
+    whole = train.train(fresh_model(), tr, va, config(tmp_path / "a", steps=120), "cuda")
+    with pytest.raises(KeyboardInterrupt):
+        train.train(fresh_model(), Interrupt(tr, 90), va, config(tmp_path / "b", steps=120), "cuda")
+    torch.cuda.manual_seed_all(99)
+    resumed = train.train(TinyLM(), tr, va, config(tmp_path / "b", steps=120), "cuda")
+    assert resumed.valid_loss == whole.valid_loss and resumed.train_loss == whole.train_loss
+
+
+@pytest.mark.parametrize("bad", [dict(schedule="linear"), dict(warmup=-1), dict(weight_decay=-1),
+                                 dict(lr=float("nan"))])
+def test_more_bad_configs(bad):
+    with pytest.raises(ValueError):
+        train.TrainConfig(**{"steps": 10} | bad)
