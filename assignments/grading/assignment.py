@@ -20,6 +20,7 @@ from .checks import Part
 
 HIDDEN = re.compile(r"[ \t]*### BEGIN HIDDEN TESTS\n.*?### END HIDDEN TESTS[ \t]*\n?", re.S)
 HIDDEN_BLOCK = re.compile(r"### BEGIN HIDDEN TESTS(.*?)### END HIDDEN TESTS", re.S)
+NO_ANSWER = "# (no answer was submitted in this cell)\n"
 DISTINCTIVE = 16   # characters a hidden-test line needs to count as a quotation of it
 
 
@@ -105,9 +106,11 @@ def load(source: Path, name: str) -> Assignment:
 
 def assemble(source_nb: dict, submitted: dict) -> list[dict]:
     """The notebook the grader runs: every cell of the source, in the source's order,
-    with the student's code in the solution cells; cells the student added come
-    after the source cell they followed. Test cells, hidden tests and helpers
-    always come from the source, whatever the submission did to them."""
+    with the student's code in the solution cells (a solution cell the student
+    deleted runs empty: never the source's solution); cells the student added,
+    and later copies of a solution cell, come after the source cell they followed.
+    Test cells, hidden tests and helpers always come from the source, whatever
+    the submission did to them."""
     cells = source_nb["cells"]
     by_id = {nbgrader_meta(c).get("grade_id"): c for c in cells}
     answers, extras, last = {}, {}, None
@@ -116,12 +119,14 @@ def assemble(source_nb: dict, submitted: dict) -> list[dict]:
             continue
         gid = nbgrader_meta(cell).get("grade_id")
         original = by_id.get(gid) if isinstance(gid, str) else None
-        if original is not None:
-            if (nbgrader_meta(original).get("solution") and gid not in answers
+        if original is not None and gid not in answers:
+            if (nbgrader_meta(original).get("solution")
                     and cell.get("cell_type") == original["cell_type"]):
                 answers[gid] = source_text(cell)
             last = gid
             continue
+        if original is not None and not nbgrader_meta(original).get("solution"):
+            continue  # a copy of a test cell or helper: the source's own copy runs
         if cell.get("cell_type") in ("code", "markdown"):
             extras.setdefault(last, []).append(
                 {"cell_type": cell["cell_type"], "metadata": {}, "source": source_text(cell),
@@ -132,6 +137,8 @@ def assemble(source_nb: dict, submitted: dict) -> list[dict]:
         gid = nbgrader_meta(cell).get("grade_id")
         if gid in answers:
             cell["source"] = answers[gid]
+        elif nbgrader_meta(cell).get("solution"):  # never the source's solution
+            cell["source"] = NO_ANSWER if cell["cell_type"] == "code" else "(no answer)"
         else:
             cell["source"] = source_text(cell)
         if cell["cell_type"] == "code":

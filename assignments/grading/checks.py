@@ -16,8 +16,8 @@ the grader's process (``want``), and how the feedback names the call (``call``):
         return [Case({"p": probabilities}, metrics.perplexity(probabilities), "perplexity(p)"),
                 Case({"p": []}, Raises(ValueError), "perplexity([])")]
 
-A case passes when the student's answer is the reference: a number within
-``atol + rtol * |want|``; a tensor of the same shape (and dtype, with
+A case passes when the student's answer is the reference: a number (or a
+0-dim tensor) within ``atol + rtol * |want|``; a tensor of the same shape (and dtype, with
 ``dtype=True``) whose every element is within that tolerance; a list or tuple
 of answers, each passing; a dict with at least the reference's keys, each
 passing; for :class:`Raises`, an exception of that class. A part passes when
@@ -238,6 +238,8 @@ def compare(got, want, part: Part, where: str = "") -> str | None:
         return None if got == want and type(got) is type(want) else \
             f"{at}got {_what(got)}, expected {want!r}"
     if isinstance(want, (int, float)):
+        if isinstance(got, Tensor) and got.shape == ():  # a 0-dim tensor or array is a number
+            got = got.data[0]
         if isinstance(got, bool) or not isinstance(got, (int, float)):
             return f"{at}returned {_what(got)}; expected a number"
         if math.isinf(want) or math.isnan(want) or math.isinf(got) or math.isnan(got):

@@ -152,7 +152,8 @@ def grade_notebook(task: assignments_.Assignment, student: str, notebook: str,
     except kernel.KernelDied as error:
         result.notes.append(str(error).splitlines()[0])
         stopped_note = f"the kernel did not start: {str(error).splitlines()[0]}"
-        runs = [kernel.CellRun("killed", note=stopped_note) if r is None else r for r in runs]
+        runs = [kernel.CellRun("not run", note=stopped_note)
+                if r is None and c["cell_type"] == "code" else r for r, c in zip(runs, cells)]
     # The sandbox and every process in it are gone: only now are the answers read.
     by_id = {assignments_.nbgrader_meta(c).get("grade_id"): i for i, c in enumerate(cells)}
     for p in parts:
@@ -176,6 +177,8 @@ def _verdict(task, graded, cases, run: kernel.CellRun | None) -> Verdict:
         return Verdict(gid, 0, points, "errored", "the test cell did not run")
     if run.status in ("timed out", "killed"):
         return Verdict(gid, 0, points, run.status, run.note)
+    if run.status == "not run":
+        return Verdict(gid, 0, points, "errored", run.note)
     bundles = []
     for raw in run.answers:
         try:

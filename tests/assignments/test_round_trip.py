@@ -97,13 +97,16 @@ def test_visible_tests_share_one_helper():
 
 def filled(release_nb: Path, source_nb: Path, replace=None, prepend=None, extra=None) -> dict:
     """A submission: the release with every solution cell answered from the source;
-    ``replace[grade_id]`` swaps an answer, ``prepend[grade_id]`` adds code before it,
-    ``extra`` is a cell the student appends at the end."""
+    ``replace[grade_id]`` swaps an answer (None deletes its cell), ``prepend[grade_id]``
+    adds code before it, ``extra`` is a cell the student appends at the end."""
     nb = json.loads(release_nb.read_text())
     answers = {gid: SOLUTION.sub(lambda m: m.group(1), "".join(cell["source"]))
                for gid, cell in solution_cells(json.loads(source_nb.read_text())).items()}
     for gid, cell in solution_cells(nb).items():
         code = (replace or {}).get(gid, answers[gid])
+        if code is None:
+            nb["cells"].remove(cell)
+            continue
         cell["source"] = (prepend or {}).get(gid, "") + code
     if extra:
         nb["cells"].append({"cell_type": "code", "metadata": {}, "source": extra,
@@ -136,6 +139,7 @@ def kneser_ney(word, history, counts, discount):
 """
 RAISES = "def add_k(word, history, counts, k):\n    return counts.pairs[(history, word)] / 0\n"
 HANGS = "while True:\n    pass\n"
+IGNORES = "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass\n"
 CHEAT = """
 import math, seqlm.exercises
 def check_close(got, want, what):      # the visible-test helper, redefined to pass
@@ -317,7 +321,13 @@ FAULTY = {
                 "status:test_add_k": "errored"}, 7),
     "hangs": ("01_ngrams", {}, {"continuation": HANGS}, None,
               {"test_continuation": 0, "test_add_k": 3, "test_perplexity": 2}, 5),
+    "ignores_interrupt": ("01_ngrams", {}, {"perplexity": IGNORES}, None,
+                          {"test_perplexity": 0, "status:test_perplexity": "timed out",
+                           "score": 8}, 8),
     "cheats": ("01_ngrams", {"add_k": CHEAT}, {}, None, {"test_add_k": 0, "score": 7}, 7),
+    # A deleted answer cell runs empty, never as the source's solution.
+    "deletes_answers": ("01_ngrams", {"add_k": None, "continuation": None, "kneser_ney": None,
+                                      "perplexity": None}, {}, None, {"score": 0}, 0),
     # The visible checks never decide a grade: without check_close a right answer still counts.
     "deletes_check_close": ("01_ngrams", {}, {"kneser_ney": "del check_close\n"}, None,
                             {"score": 10}, 10),
@@ -411,29 +421,46 @@ def test_no_submission_gets_a_point_it_did_not_earn(graded, student):
         assert float(row["score"]) < float(row["max_score"])
 
 
+def source_lines(pattern: re.Pattern, longer_than: int) -> set[str]:
+    """The distinctive lines of every source block ``pattern`` finds, spaces collapsed."""
+    lines = set()
+    for path in SOURCE.glob("*/*.ipynb"):
+        code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
+        for block in pattern.findall(code):
+            lines.update(" ".join(line.split()) for line in block.splitlines()
+                         if len(line.strip()) > longer_than)
+    return lines
+
+
+def page_text(page: Path) -> str:
+    """What a feedback page shows, tags dropped, entities decoded, spaces collapsed."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", page.read_text())).split())
+
+
 @needs_sandbox
 def test_every_student_gets_a_report_and_feedback_without_hidden_tests(graded):
     out = graded["out"]
-    hidden = set()
-    for path in SOURCE.glob("*/*.ipynb"):
-        code = "\n".join("".join(c["source"]) for c in json.loads(path.read_text())["cells"])
-        for block in HIDDEN.findall(code):
-            hidden.update(" ".join(line.split()) for line in block.splitlines()
-                          if len(line.strip()) > 15)
-    assert len(hidden) > 10
     for (student, name, part), status in graded["statuses"].items():
         report = (out / "reports" / f"{student}.md").read_text()
         assert re.search(rf"`{part}` \| [0-9.]+ / [0-9.]+ \| {status} \|", report), (student, part)
+    hidden = source_lines(HIDDEN, 15)
+    assert len(hidden) > 10
     for student, name in graded["rows"]:
         pages = list((out / "feedback" / student / name).glob("*.html"))
         assert pages, (student, name)
         for page in pages:
-            raw = page.read_text()
-            assert len(raw.encode()) < 1 << 20, f"{page}: {len(raw):,} characters"
-            text = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", raw)).split())
+            assert page.stat().st_size < 1 << 20, f"{page}: {page.stat().st_size:,} bytes"
+            text = page_text(page)
             assert "HIDDEN TESTS" not in text, (student, name)
-            for line in hidden:
-                assert line not in text, (student, name, line)
+            assert not [line for line in hidden if line in text], (student, name)
+
+
+@needs_sandbox
+def test_a_deleted_answer_never_runs_or_shows_the_solution(graded):
+    solutions = source_lines(SOLUTION, 25)
+    for student in ("blank", "deletes_answers"):
+        for page in (graded["out"] / "feedback" / student).glob("*/*.html"):
+            assert not [line for line in solutions if line in page_text(page)], page
 
 
 @needs_sandbox
@@ -444,6 +471,7 @@ def test_the_timed_out_the_killed_and_the_errored_are_reported(graded):
     assert statuses[("memory_hog", "01_ngrams", "test_perplexity")] == "errored"
     assert "MemoryError" in (out / "reports" / "memory_hog.md").read_text()
     assert "died" in (out / "reports" / "kills_kernel.md").read_text()
+    assert "ignored the interrupt" in (out / "reports" / "ignores_interrupt.md").read_text()
 
 
 @needs_sandbox
@@ -462,7 +490,7 @@ def test_nothing_outside_the_sandbox_was_written_and_nothing_outlives_grading(gr
     assert (out / "grades.csv").read_bytes() == graded["csv"]
     assert hashlib.sha256(graded["csv"]).hexdigest()  # grades.csv is the grader's own
     assert sandbox.NOBODY not in process_uids(), "a process of the sandbox's user survived"
-    assert b"detached" not in graded["csv"]
+    assert b"\ndetached," not in graded["csv"]  # the row the detached writer would put
 
 
 @needs_sandbox
