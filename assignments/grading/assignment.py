@@ -128,9 +128,10 @@ def assemble(source_nb: dict, submitted: dict) -> list[dict]:
         if original is not None and not nbgrader_meta(original).get("solution"):
             continue  # a copy of a test cell or helper: the source's own copy runs
         if cell.get("cell_type") in ("code", "markdown"):
-            extras.setdefault(last, []).append(
-                {"cell_type": cell["cell_type"], "metadata": {}, "source": source_text(cell),
-                 **({"outputs": [], "execution_count": None} if cell["cell_type"] == "code" else {})})
+            extra = {"cell_type": cell["cell_type"], "metadata": {}, "source": source_text(cell)}
+            if cell["cell_type"] == "code":
+                extra.update(outputs=[], execution_count=None)
+            extras.setdefault(last, []).append(extra)
     out = list(extras.get(None, []))
     for cell in cells:
         cell = copy.deepcopy(cell)

@@ -73,8 +73,9 @@ def scrub(outputs: list[dict], hidden: set[str], budget: _Budget) -> list[dict]:
             new = nbformat.v4.new_output("stream", name=out.get("name", "stdout"), text=_cut(text))
             check = text
         elif kind == "error":
-            trace = "\n".join(out.get("traceback", [])) or f"{out.get('ename')}: {out.get('evalue')}"
-            check = trace
+            trace = ("\n".join(out.get("traceback", []))
+                     or f"{out.get('ename')}: {out.get('evalue')}")
+            check = f"{trace}\n{out.get('ename', '')}\n{out.get('evalue', '')}"
             new = nbformat.v4.new_output("error", ename=out.get("ename", "")[:200],
                                          evalue=_cut(out.get("evalue", "")),
                                          traceback=[_cut(trace)])
@@ -137,9 +138,10 @@ def notebook(cells: list[dict], runs: list, verdicts: dict[str, Verdict], hidden
     most = sum(v.max_points for v in verdicts.values())
     rows = "\n".join(f"| `{v.grade_id}` | {v.points:g} / {v.max_points:g} | {v.status} |"
                      for v in verdicts.values())
-    header = (f"# {html.escape(title)}\n\n**Score: {total:g} / {most:g}**\n\n| part | points | status |\n"
-              f"| --- | --- | --- |\n{rows}\n\nEach test cell below shows the grader's verdict "
-              "for its part; hidden tests are not shown.")
+    header = (f"# {html.escape(title)}\n\n**Score: {total:g} / {most:g}**\n\n"
+              f"| part | points | status |\n| --- | --- | --- |\n{rows}\n\n"
+              "Each test cell below shows the grader's verdict for its part; "
+              "hidden tests are not shown.")
     out = [nbformat.v4.new_markdown_cell(header)]
     for cell, run in zip(cells, runs):
         meta = nbgrader_meta(cell)

@@ -34,7 +34,7 @@ from pathlib import Path
 
 from . import assignment as assignments_
 from . import feedback, kernel, sandbox
-from .checks import Unreadable, Verdict, encode_cases, judge, read_answers
+from .checks import OtherPart, Unreadable, Verdict, encode_cases, judge, read_answers
 
 NOTEBOOK_BYTES = 50 << 20     # a submitted notebook larger than this is not run
 CASES_PATH = "/grading/cases.json"
@@ -133,7 +133,8 @@ def grade_notebook(task: assignments_.Assignment, student: str, notebook: str,
                     continue
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    stopped = ("timed out", f"the notebook's {settings.notebook_timeout:g} s ran out")
+                    stopped = ("timed out",
+                               f"not run: the notebook's {settings.notebook_timeout:g} s ran out")
                     runs[i] = kernel.CellRun(*stopped[:1], note=stopped[1])
                     continue
                 run = box.run(cell["source"], min(settings.cell_timeout, left))
@@ -141,10 +142,12 @@ def grade_notebook(task: assignments_.Assignment, student: str, notebook: str,
                 name = assignments_.nbgrader_meta(cell).get("grade_id") or f"cell {i + 1}"
                 graded = assignments_.nbgrader_meta(cell).get("grade")
                 if run.status in ("timed out", "killed") or run.note:
-                    result.notes.append(f"{name}: {run.status}" + (f" ({run.note})" if run.note else ""))
+                    result.notes.append(f"{name}: {run.status}"
+                                        + (f" ({run.note})" if run.note else ""))
                 elif run.status == "error" and not graded:
                     error = next(o for o in run.outputs if o["output_type"] == "error")
-                    result.notes.append(f"{name}: raised {error['ename']}: {error['evalue']}"[:500])
+                    result.notes.append(
+                        f"{name}: raised {error['ename']}: {error['evalue']}"[:500])
                 if not box.alive():
                     why = run.note or box.death()
                     stopped = (run.status if run.status in ("timed out", "killed") else "killed",
@@ -172,28 +175,31 @@ def grade_notebook(task: assignments_.Assignment, student: str, notebook: str,
 
 
 def _verdict(task, graded, cases, run: kernel.CellRun | None) -> Verdict:
+    """The part's verdict from the one answer bundle its test cell handed back; without
+    one, from what became of the cell (timed out, killed, errored)."""
     gid, points = graded.grade_id, graded.points
     if run is None:
         return Verdict(gid, 0, points, "errored", "the test cell did not run")
-    if run.status in ("timed out", "killed"):
-        return Verdict(gid, 0, points, run.status, run.note)
-    if run.status == "not run":
-        return Verdict(gid, 0, points, "errored", run.note)
     bundles = []
     for raw in run.answers:
         try:
             bundles.append(read_answers(raw, gid, len(cases)))
+        except OtherPart:
+            continue
         except Unreadable as error:
-            if "not this part's" not in str(error):
-                return Verdict(gid, 0, points, "errored", f"the answers cannot be read: {error}")
+            return Verdict(gid, 0, points, "errored", f"the answers cannot be read: {error}")
     if len(bundles) > 1:
-        return Verdict(gid, 0, points, "errored", "the test cell handed back answers more than once")
-    if not bundles:
-        errors = [o for o in run.outputs if o["output_type"] == "error"]
-        why = f": {errors[0]['ename']}: {errors[0]['evalue']}" if errors else ""
-        return Verdict(gid, 0, points, "errored",
-                       f"the test cell stopped before its hidden tests answered{why}"[:600])
-    return judge(task.checks[gid], cases, bundles[0], points)
+        return Verdict(gid, 0, points, "errored", "the test cell answered more than once")
+    if bundles:  # the hidden test answered: what the cell did afterwards does not count
+        return judge(task.checks[gid], cases, bundles[0], points)
+    if run.status in ("timed out", "killed"):
+        return Verdict(gid, 0, points, run.status, run.note)
+    if run.status == "not run":
+        return Verdict(gid, 0, points, "errored", run.note)
+    errors = [o for o in run.outputs if o["output_type"] == "error"]
+    why = f": {errors[0]['ename']}: {errors[0]['evalue']}" if errors else ""
+    return Verdict(gid, 0, points, "errored",
+                   f"the test cell stopped before its hidden tests answered{why}"[:600])
 
 
 def _submissions(folder: Path, known: list[str]) -> list[tuple[str, str, Path]]:
@@ -238,15 +244,18 @@ def grade(source: Path, submissions: Path, out: Path, settings: Settings | None 
             task = tasks[name]
             for notebook in task.notebooks:
                 submitted, note = _submitted(folder, notebook, task)
+                run_dir = Path(tmp) / f"run{n}-{Path(notebook).stem}"
                 try:
-                    result, page = grade_notebook(task, student, notebook, submitted,
-                                                  Path(tmp) / f"run{n}-{Path(notebook).stem}",
+                    result, page = grade_notebook(task, student, notebook, submitted, run_dir,
                                                   settings, setup)
                 except Exception:  # a bug of the grader's: this student still gets a row
-                    result, page = Result(student, name, notebook, settings.seed or "", [
-                        Verdict(p.grade_id, 0, p.points, "errored", "the grader failed; see the report")
-                        for p in task.parts_of(notebook)]), None
+                    failed = [Verdict(p.grade_id, 0, p.points, "errored",
+                                      "the grader failed; see the report")
+                              for p in task.parts_of(notebook)]
+                    result = Result(student, name, notebook, settings.seed or "", failed)
+                    page = None
                     result.notes.append("the grader failed:\n" + traceback.format_exc()[-2000:])
+                shutil.rmtree(run_dir, ignore_errors=True)
                 if note:
                     result.notes.insert(0, note)
                 results.append(result)
@@ -316,7 +325,8 @@ def _report(student: str, results: list[Result]) -> str:
                   "| part | points | status | what happened |", "| --- | --- | --- | --- |"]
         for v in r.verdicts:
             message = " ".join(v.message.split()).replace("|", "\\|")
-            lines.append(f"| `{v.grade_id}` | {v.points:g} / {v.max_points:g} | {v.status} | {message} |")
+            lines.append(f"| `{v.grade_id}` | {v.points:g} / {v.max_points:g} | {v.status} "
+                         f"| {message} |")
         if r.notes:
             lines += ["", "Notes:", ""] + [f"- {' '.join(n.split())[:2000]}" for n in r.notes]
         lines.append("")

@@ -95,10 +95,11 @@ class _Outputs:
                 self.outputs.append({"output_type": "stream", "name": name, "text": text})
             return
         if msg_type == "error":
-            output = {"output_type": "error", "ename": self._cut(_text(content.get("ename")))[:200],
+            trace = content.get("traceback")
+            trace = trace[:100] if isinstance(trace, list) else []
+            output = {"output_type": "error", "ename": _text(content.get("ename"))[:200],
                       "evalue": self._cut(_text(content.get("evalue"))),
-                      "traceback": [self._cut(_text(line)) for line in
-                                    (content.get("traceback") or [])[:100] if isinstance(line, str)]}
+                      "traceback": [self._cut(line) for line in trace if isinstance(line, str)]}
             size = len(output["evalue"]) + sum(map(len, output["traceback"]))
             if self._room(size):
                 self.outputs.append(output)
@@ -150,8 +151,9 @@ class SandboxedKernel:
         self.channel = run_dir / "channel"
         sandbox.prepare_channel(self.channel)
         connection = self.channel / "kernel.json"
-        self.info = {"transport": "ipc", "ip": str(self.channel / "kernel"), "key": secrets.token_hex(32),
-                     "signature_scheme": "hmac-sha256", "kernel_name": "python3",
+        self.info = {"transport": "ipc", "ip": str(self.channel / "kernel"),
+                     "key": secrets.token_hex(32), "signature_scheme": "hmac-sha256",
+                     "kernel_name": "python3",
                      **{f"{name}_port": port for port, name in
                         enumerate(("shell", "iopub", "stdin", "control", "hb"), start=1)}}
         connection.write_text(json.dumps(self.info))
@@ -182,15 +184,17 @@ class SandboxedKernel:
         while True:
             self.client.kernel_info()
             try:
-                if self.client.get_shell_msg(timeout=0.5).get("msg_type") == "kernel_info_reply":
+                reply = self.client.get_shell_msg(timeout=0.5)
+                if reply.get("msg_type") == "kernel_info_reply":
                     break
             except queue.Empty:
                 pass
             if not self.box.alive():
-                raise KernelDied(f"the kernel did not start: it {sandbox.describe_exit(self.box.exit_code())}"
-                                 f"\n{self.box.log_tail()}")
+                how = sandbox.describe_exit(self.box.exit_code())
+                raise KernelDied(f"the kernel did not start ({how})\n{self.box.log_tail()}")
             if time.monotonic() > deadline:
-                raise KernelDied(f"the kernel did not answer within {STARTUP} s\n{self.box.log_tail()}")
+                raise KernelDied(f"the kernel did not answer within {STARTUP} s\n"
+                                 f"{self.box.log_tail()}")
         while True:  # what the kernel said while starting is nobody's output
             try:
                 self.client.get_iopub_msg(timeout=0.2)
@@ -221,7 +225,7 @@ class SandboxedKernel:
         return self.box.alive()
 
     def death(self) -> str:
-        return f"the kernel died: it {sandbox.describe_exit(self.box.exit_code())}"
+        return f"the kernel died ({sandbox.describe_exit(self.box.exit_code())})"
 
     # ------------------------------------------------------------------ cells
 
@@ -230,7 +234,8 @@ class SandboxedKernel:
         start = time.monotonic()
         if not self.alive():
             return CellRun("killed", note=self.death())
-        msg_id = self.client.execute(code, store_history=True, allow_stdin=False, stop_on_error=False)
+        msg_id = self.client.execute(code, store_history=True, allow_stdin=False,
+                                     stop_on_error=False)
         outputs = _Outputs()
         status = self._wait(msg_id, outputs, start + timeout)
         note = ""
@@ -242,7 +247,8 @@ class SandboxedKernel:
             else:
                 self.box.kill()
                 status = "timed out"
-                note = f"stopped after {timeout:g} s; the kernel ignored the interrupt and was killed"
+                note = (f"stopped after {timeout:g} s; the kernel did not answer the interrupt "
+                        f"within {GRACE} s and was killed")
         elif status == "dead":
             status, note = "killed", self.death()
         else:

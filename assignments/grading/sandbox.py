@@ -80,8 +80,9 @@ class Limits:
 
     def prlimit(self) -> list[str]:
         # CPU: SIGXCPU at the soft limit (reported as such), SIGKILL 5 s later at the hard one.
-        return [f"--as={self.memory}", f"--cpu={self.cpu}:{self.cpu + 5}", f"--nproc={self.processes}",
-                f"--fsize={self.file_size}", f"--nofile={self.open_files}", "--core=0"]
+        return [f"--as={self.memory}", f"--cpu={self.cpu}:{self.cpu + 5}",
+                f"--nproc={self.processes}", f"--fsize={self.file_size}",
+                f"--nofile={self.open_files}", "--core=0"]
 
 
 def python_paths() -> list[Path]:
@@ -108,8 +109,9 @@ def command(argv: list[str], *, read_only: list[Path], channel: Path, files: dic
     one folder shared read-write with the grader (bound at its own path too, so both
     sides agree on socket paths); ``files`` are host files bound read-only at the
     given paths inside (the home directory, :data:`HOME`, is the command's working
-    directory: a size-limited tmpfs that the sandbox's user may write); ``hide`` are folders that must not be seen
-    even if a read-only folder contains them (an empty tmpfs covers each).
+    directory: a size-limited tmpfs that the sandbox's user may write); ``hide`` are
+    folders that must not be seen even if a read-only folder contains them (an
+    empty tmpfs covers each).
     """
     found = tools()
     binds = [Path(p) for p in SYSTEM if Path(p).exists()]
@@ -126,10 +128,10 @@ def command(argv: list[str], *, read_only: list[Path], channel: Path, files: dic
         args += ["--unshare-user"]
 
     def directories(path: Path):
-        """Every ancestor of ``path`` that no mount provides, made 0755 (bwrap's default is 0700)."""
+        """The ancestors of ``path`` that no mount provides, made 0755 (bwrap makes 0700)."""
         out = []
         for parent in reversed(path.parents):
-            if parent == Path("/") or _inside(parent, binds) or parent in tmpfs or parent in made:
+            if parent == Path("/") or _inside(parent, binds) or parent in tmpfs | made:
                 continue
             made.add(parent)
             out += ["--perms", "0755", "--dir", str(parent)]
@@ -177,7 +179,7 @@ def seal_channel(channel: Path) -> None:
 
 
 EXIT_SIGNALS = {signal.SIGXCPU: "its CPU time limit", signal.SIGXFSZ: "its file size limit",
-                signal.SIGKILL: "SIGKILL (the grader, or the system out of memory)",
+                signal.SIGKILL: "SIGKILL (its own, the grader's, or the system's out of memory)",
                 signal.SIGSEGV: "a segmentation fault", signal.SIGABRT: "an abort"}
 
 

@@ -157,13 +157,15 @@ def check_close(got, want, what: str, *, atol: float | None = None, rel: float |
         assert isinstance(got, torch.Tensor), f"{what}: return a tensor, not {type(got).__name__}"
         assert got.shape == want.shape, \
             f"{what}: shape {tuple(got.shape)}, expected {tuple(want.shape)}"
-        assert torch.allclose(got.to(want.dtype), want, atol=atol, rtol=rel), f"{what}: values differ"
+        assert torch.allclose(got.to(want.dtype), want, atol=atol, rtol=rel), \
+            f"{what}: values differ"
         return
     import numpy as np
 
     atol = 0.0 if atol is None else atol
     rel = 1e-9 if rel is None else rel
-    assert isinstance(got, (float, np.floating)), f"{what}: return a float, not {type(got).__name__}"
+    assert isinstance(got, (float, np.floating)), \
+        f"{what}: return a float, not {type(got).__name__}"
     assert math.isclose(got, want, rel_tol=rel, abs_tol=atol), f"{what}: got {got}, expected {want}"
 
 

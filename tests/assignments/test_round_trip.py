@@ -471,7 +471,7 @@ def test_the_timed_out_the_killed_and_the_errored_are_reported(graded):
     assert statuses[("memory_hog", "01_ngrams", "test_perplexity")] == "errored"
     assert "MemoryError" in (out / "reports" / "memory_hog.md").read_text()
     assert "died" in (out / "reports" / "kills_kernel.md").read_text()
-    assert "ignored the interrupt" in (out / "reports" / "ignores_interrupt.md").read_text()
+    assert "did not answer the interrupt" in (out / "reports" / "ignores_interrupt.md").read_text()
 
 
 @needs_sandbox

@@ -92,7 +92,8 @@ def test_the_course_and_the_home_of_root_are_not_there(tmp_path):
 
 def test_nothing_outside_home_and_tmp_can_be_written(tmp_path):
     code = ("import os\n"
-            f"for d in ('/', '/usr', '/etc', {str(SRC)!r}, {sys.prefix!r}, '/home/student', '/tmp'):\n"
+            f"for d in ('/', '/usr', '/etc', {str(SRC)!r}, {sys.prefix!r},\n"
+            "          '/home/student', '/tmp'):\n"
             "    try:\n"
             "        open(os.path.join(d, 'x'), 'w').close(); print(d, 'written')\n"
             "    except OSError as e:\n"
@@ -126,7 +127,8 @@ def test_limits_apply(tmp_path):
     done = run(tmp_path, "import resource as r\n"
                          "print([r.getrlimit(x)[0] for x in (r.RLIMIT_AS, r.RLIMIT_CPU, "
                          "r.RLIMIT_NPROC, r.RLIMIT_FSIZE)])\n"
-                         "try:\n    bytearray(2 << 30)\nexcept MemoryError:\n    print('MemoryError')\n",
+                         "try:\n    bytearray(2 << 30)\n"
+                         "except MemoryError:\n    print('MemoryError')\n",
                limits=limits)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [str([1 << 30, 2, 32, 1 << 20]), "MemoryError"]

@@ -39,6 +39,7 @@ def scores(rng):
             args = {"x": x, "H": model.H.weight, "d": model.H.bias, "U": model.U.weight,
                     "b": model.U.bias, "W": W}
             args = {k: v.detach().clone() if v is not None else None for k, v in args.items()}
-            cases.append(Case(args, want, f"scores(x {shape(x)}, H {shape(args['H'])}, …, "
-                                          f"W={'a ' + shape(W) + ' tensor' if direct else 'None'})"))
+            w = f"a {shape(W)} tensor" if direct else "None"
+            call = f"scores(x {shape(x)}, H {shape(args['H'])}, …, W={w})"
+            cases.append(Case(args, want, call))
     return cases
