@@ -87,12 +87,22 @@ def test_release_has_no_solutions_hidden_tests_or_checks(release, name):
     assert (SOURCE / name / "checks.py").is_file()
 
 
-def test_visible_tests_share_one_helper():
-    """check_close comes from seqlm.exercises; no assignment defines its own."""
+def test_every_assignment_uses_the_grading_format():
+    """Each graded cell opens with a hidden block that only hands the grader's cases to the
+    student's function; its visible checks use the one check_close of seqlm.exercises."""
     for name in ASSIGNMENTS:
+        assert (SOURCE / name / "checks.py").is_file(), name
         for path in notebooks(SOURCE, name):
-            text = path.read_text()
-            assert "def check_close" not in text and "from seqlm.exercises import" in text
+            nb = json.loads(path.read_text())
+            assert "def check_close" not in path.read_text()
+            for cell in nb["cells"]:
+                meta = cell["metadata"]["nbgrader"]
+                if meta["grade"]:
+                    code = "".join(cell["source"])
+                    hidden = HIDDEN.findall(code)
+                    assert code.startswith("### BEGIN HIDDEN TESTS") and len(hidden) == 1, code
+                    assert f'_grader.answer("{meta["grade_id"]}",' in hidden[0]
+                    assert "assert" not in hidden[0] and "check_close" in code
 
 
 def filled(release_nb: Path, source_nb: Path, replace=None, prepend=None, extra=None) -> dict:
