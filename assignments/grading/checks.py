@@ -16,8 +16,8 @@ the grader's process (``want``), and how the feedback names the call (``call``):
         return [Case({"p": probabilities}, metrics.perplexity(probabilities), "perplexity(p)"),
                 Case({"p": []}, Raises(ValueError), "perplexity([])")]
 
-A case passes when the student's answer is the reference: a number (or a
-0-dim tensor) within ``atol + rtol * |want|``; a tensor of the same shape (and dtype, with
+A case passes when the student's answer is the reference: a number within
+``atol + rtol * |want|`` (a number and a 0-dim tensor answer each other); a tensor of the same shape (and dtype, with
 ``dtype=True``) whose every element is within that tolerance; a list or tuple
 of answers, each passing; a dict with at least the reference's keys, each
 passing; for :class:`Raises`, an exception of that class. A part passes when
@@ -258,6 +258,8 @@ def compare(got, want, part: Part, where: str = "") -> str | None:
 def _compare_tensor(got, want, part: Part, at: str) -> str | None:
     import torch
 
+    if want.dim() == 0 and isinstance(got, (int, float)) and not isinstance(got, bool):
+        return compare(got, float(want), part, at[:-2])  # a number answers a 0-dim tensor
     if not isinstance(got, Tensor):
         return f"{at}returned {_what(got)}; expected a tensor"
     expected = tuple(want.shape)
