@@ -164,6 +164,18 @@ def command(argv: list[str], *, read_only: list[Path], channel: Path, files: dic
     return args + list(argv)
 
 
+def nobody_processes() -> set[int]:
+    """The processes of the sandbox's user on this machine (none of a sandbox outlives it)."""
+    found = set()
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and entry.stat().st_uid == NOBODY:
+                found.add(int(entry.name))
+        except OSError:
+            pass
+    return found
+
+
 def prepare_channel(channel: Path) -> None:
     """The shared folder, writable by the kernel's user until :func:`seal_channel`."""
     channel.mkdir(mode=0o700)

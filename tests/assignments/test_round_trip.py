@@ -347,18 +347,6 @@ FAULTY = {
 }
 
 
-def nobody_processes() -> set[int]:
-    """The processes of the sandbox's user (uid nobody) on this machine."""
-    found = set()
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and entry.stat().st_uid == sandbox.NOBODY:
-                found.add(int(entry.name))
-        except OSError:
-            pass
-    return found
-
-
 @pytest.fixture(scope="module")
 def graded(release, tmp_path_factory):
     """Grade every submission, in one run: the blank and the reference of every assignment,
@@ -385,7 +373,7 @@ def graded(release, tmp_path_factory):
     canaries = {p: p.exists() for p in [COURSE / "gradebook.db", SOURCE / "pwned.txt",
                                         ROOT / "pwned.txt", Path("/tmp/seqlm-pwned.txt"),
                                         Path("/tmp/seqlm-detached.txt")]}
-    nobody_before = nobody_processes()
+    nobody_before = sandbox.nobody_processes()
     started = time.monotonic()
     done = course("grade", str(submissions), "--out", str(out), "--timeout", "10",
                   "--memory", "3")
@@ -500,7 +488,7 @@ def test_nothing_outside_the_sandbox_was_written_and_nothing_outlives_grading(gr
     assert not (graded["submissions"] / "pwned.txt").exists()
     time.sleep(max(0.0, graded["returned"] + 6 - time.monotonic()))  # the detached writer waits 3 s
     assert (out / "grades.csv").read_bytes() == graded["csv"]
-    assert nobody_processes() <= graded["nobody_before"], "a process of a sandbox survived"
+    assert sandbox.nobody_processes() <= graded["nobody_before"], "a process of a sandbox survived"
     assert b"\ndetached," not in graded["csv"]  # the row the detached writer would put
 
 

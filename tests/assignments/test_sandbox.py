@@ -44,17 +44,6 @@ def run(tmp_path, code: str, limits=None, files=None, timeout=60) -> subprocess.
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout)
 
 
-def nobody_processes() -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and entry.stat().st_uid == sandbox.NOBODY:
-                found.append(int(entry.name))
-        except OSError:
-            pass
-    return found
-
-
 def test_the_kernel_runs_as_nobody_without_privileges(tmp_path):
     done = run(tmp_path, "import os; print(os.getuid(), os.getgid(), os.getgroups());"
                          "print(open('/proc/self/status').read())")
@@ -147,11 +136,11 @@ def test_no_process_outlives_its_sandbox(tmp_path):
               "        time.sleep(300)\n"
               "    os._exit(0)\n"
               "time.sleep(0.5)\n")
-    before = set(nobody_processes())
+    before = sandbox.nobody_processes()
     done = run(tmp_path, detach + "print('parent done')")
     assert done.stdout.strip() == "parent done"
     time.sleep(0.5)
-    assert set(nobody_processes()) <= before
+    assert sandbox.nobody_processes() <= before
     channel = tmp_path / "channel"
     box = sandbox.Sandbox(sandbox.command([sys.executable, "-c", detach + "time.sleep(300)"],
                                           read_only=sandbox.python_paths(), channel=channel,
@@ -159,10 +148,10 @@ def test_no_process_outlives_its_sandbox(tmp_path):
                                           limits=sandbox.Limits()), tmp_path / "log")
     box.start()
     time.sleep(2)
-    assert set(nobody_processes()) - before, "the sandbox's processes run as nobody"
+    assert sandbox.nobody_processes() - before, "the sandbox's processes run as nobody"
     box.kill()
     time.sleep(0.5)
-    assert set(nobody_processes()) <= before
+    assert sandbox.nobody_processes() <= before
     assert not box.alive()
 
 
