@@ -17,11 +17,12 @@ the grader's process (``want``), and how the feedback names the call (``call``):
                 Case({"p": []}, Raises(ValueError), "perplexity([])")]
 
 A case passes when the student's answer is the reference: a number within
-``atol + rtol * |want|`` (a number and a 0-dim tensor answer each other); a tensor of the same shape (and dtype, with
-``dtype=True``) whose every element is within that tolerance; a list or tuple
-of answers, each passing; a dict with at least the reference's keys, each
-passing; for :class:`Raises`, an exception of that class. A part passes when
-every case passes, and then scores all its points; otherwise none.
+``atol + rtol * |want|`` (a number and a 0-dim tensor answer each other); a
+tensor of the same shape (and dtype, with ``dtype=True``) whose every element
+is within that tolerance; a list or tuple of answers, each passing; a dict with
+at least the reference's keys, each passing; for :class:`Raises`, an exception
+of that class. A part passes when every case passes, and then scores all its
+points; otherwise none.
 """
 
 from __future__ import annotations

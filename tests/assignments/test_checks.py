@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "assignments"))
 from grading import checks  # noqa: E402
 from grading.assignment import NO_ANSWER, assemble  # noqa: E402
-from grading.checks import Case, Error, Part, Raises, Tensor, compare, judge, read_answers  # noqa: E402
+from grading.checks import (  # noqa: E402
+    Case, Error, Part, Raises, Tensor, compare, judge, read_answers)
 from seqlm import exercises  # noqa: E402
 
 
@@ -70,7 +71,8 @@ def test_numbers_compare_within_tolerance_and_infinity_exactly():
     assert compare(math.inf, math.inf, part) is None and compare(1e308, math.inf, part)
     assert compare(True, 1.0, part) and compare("4", 4.0, part)
     assert compare(Tensor("float32", (), [4.0]), 4.0, part) is None
-    assert compare(Error(["TypeError"], ""), Raises(ValueError), part).startswith("raised TypeError")
+    why = compare(Error(["TypeError"], ""), Raises(ValueError), part)
+    assert why.startswith("raised TypeError")
 
 
 @pytest.mark.parametrize("raw", [
