@@ -49,15 +49,18 @@ assignments-check: install
 install-check: install
 	$(PYTHON) -m pytest tests/install -q --junitxml=$(REPORTS)/install.xml
 
-# The student version of every assignment, into assignments/release/.
+# The student version of every assignment of SOURCE (public ones by default; a private
+# folder of your own variants works the same), into assignments/release/.
+SOURCE ?= assignments/source
 assignments: install
-	$(PYTHON) assignments/course.py release
+	$(PYTHON) assignments/course.py release --source "$(SOURCE)"
 
-# Autograde SUBMISSIONS/<student>/<assignment>/*.ipynb into GRADES/grades.csv and feedback/.
+# Grade SUBMISSIONS/<student>/<assignment>/*.ipynb, each notebook in a bubblewrap sandbox,
+# into GRADES/grades.csv, reports/ and feedback/.
 GRADES ?= _build/grades
 grade: install
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder>"; exit 2; }
-	$(PYTHON) assignments/course.py grade "$(SUBMISSIONS)" --out "$(GRADES)"
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder> [SOURCE=<folder>] [GRADES=<folder>]"; exit 2; }
+	$(PYTHON) assignments/course.py grade "$(SUBMISSIONS)" --source "$(SOURCE)" --out "$(GRADES)"
 
 data: install
 	$(PYTHON) -m seqlm data --markdown

@@ -26,19 +26,15 @@
 # | A | `features(context, C)` | 3 |
 # | B | `scores(x, H, d, U, b, W)` | 3 |
 #
-# Write your code where it says `YOUR CODE HERE`. Visible tests give quick
-# feedback; hidden tests decide the grade. Restart and run all before you submit.
+# Write your code where it says `YOUR CODE HERE`. The checks in each test cell
+# give quick feedback; the grade comes from the grader, which calls your function
+# on inputs it draws when it grades and compares every answer with the
+# reference (warnings never fail a part). Restart and run all before you submit.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import torch
 
-from seqlm import ffnn
-
-def check_close(got, want, what, tol=1e-6):
-    """A visible-test helper: got must be a tensor of want's shape, equal within tol."""
-    assert isinstance(got, torch.Tensor), f"{what}: return a tensor, not {type(got).__name__}"
-    assert got.shape == want.shape, f"{what}: shape {tuple(got.shape)}, expected {tuple(want.shape)}"
-    assert torch.allclose(got, want, atol=tol, rtol=0), f"{what}: values differ"
+from seqlm.exercises import check_close
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part_a_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part A: the feature vector (3 points)
@@ -55,21 +51,12 @@ def features(context, C):
     ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_features", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+### BEGIN HIDDEN TESTS
+import seqlm.exercises as _grader
+_grader.answer("test_features", lambda c: features(c["context"], c["C"]))
+### END HIDDEN TESTS
 C = torch.arange(12.0).reshape(4, 3)  # 4 words, m = 3
 check_close(features(torch.tensor([[1, 3]]), C), torch.tensor([[3.0, 4, 5, 9, 10, 11]]), "features")
-### BEGIN HIDDEN TESTS
-import importlib
-import seqlm.ffnn
-_ffnn = importlib.reload(seqlm.ffnn)
-_g = torch.Generator().manual_seed(11)
-for _n, _B in ((2, 1), (4, 5), (6, 3)):
-    _model = _ffnn.NeuralLM(30, _n - 1, 7, 5)
-    _context = torch.randint(0, 30, (_B, _n - 1), generator=_g)
-    _want = _model.C(_context).flatten(1).detach()
-    _got = features(_context, _model.C.weight.detach())
-    assert isinstance(_got, torch.Tensor) and _got.shape == _want.shape, "features: shape"
-    assert float((_got - _want).abs().max()) < 1e-6, f"features, n={_n}"
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part_b_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part B: the scores (3 points)
@@ -90,23 +77,12 @@ def scores(x, H, d, U, b, W=None):
     ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_scores", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+### BEGIN HIDDEN TESTS
+import seqlm.exercises as _grader
+_grader.answer("test_scores",
+               lambda c: scores(c["x"], c["H"], c["d"], c["U"], c["b"], c["W"]))
+### END HIDDEN TESTS
 x = torch.ones(1, 2)
 H, d = torch.zeros(3, 2), torch.zeros(3)
 U, b = torch.ones(4, 3), torch.arange(4.0)
 check_close(scores(x, H, d, U, b), torch.arange(4.0).unsqueeze(0), "scores with tanh(0) = 0")
-### BEGIN HIDDEN TESTS
-import importlib
-import seqlm.ffnn
-_ffnn = importlib.reload(seqlm.ffnn)
-_g = torch.Generator().manual_seed(12)
-for _direct in (True, False):
-    _model = _ffnn.NeuralLM(25, 3, 4, 6, direct=_direct)
-    _context = torch.randint(0, 25, (5, 3), generator=_g)
-    with torch.no_grad():
-        _want, _ = _model(_context)
-        _x = _model.C(_context).flatten(1)
-        _got = scores(_x, _model.H.weight, _model.H.bias, _model.U.weight, _model.U.bias,
-                      _model.W.weight if _direct else None)
-    assert isinstance(_got, torch.Tensor) and _got.shape == _want.shape, "scores: shape"
-    assert float((_got - _want).abs().max()) < 1e-5, f"scores, direct={_direct}"
-### END HIDDEN TESTS

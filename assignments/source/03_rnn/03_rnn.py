@@ -26,18 +26,16 @@
 # | A | `elman_step(x_t, h_prev, W_ih, W_hh, b_ih, b_hh)` | 3 |
 # | B | `run_rnn(x, h0, rnn)` | 2 |
 #
-# Write your code where it says `YOUR CODE HERE`. Visible tests give quick
-# feedback; hidden tests decide the grade. Restart and run all before you submit.
+# Write your code where it says `YOUR CODE HERE`. The checks in each test cell
+# give quick feedback; the grade comes from the grader, which calls your function
+# on inputs it draws when it grades and compares every answer with the
+# reference (warnings never fail a part). Restart and run all before you submit.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import torch
 from torch import nn
 
-def check_close(got, want, what, tol=1e-6):
-    """A visible-test helper: got must be a tensor of want's shape, equal within tol."""
-    assert isinstance(got, torch.Tensor), f"{what}: return a tensor, not {type(got).__name__}"
-    assert got.shape == want.shape, f"{what}: shape {tuple(got.shape)}, expected {tuple(want.shape)}"
-    assert torch.allclose(got, want, atol=tol, rtol=0), f"{what}: values differ"
+from seqlm.exercises import check_close
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part_a_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part A: one step (3 points)
@@ -53,22 +51,14 @@ def elman_step(x_t, h_prev, W_ih, W_hh, b_ih, b_hh):
     ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_elman_step", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
+### BEGIN HIDDEN TESTS
+import seqlm.exercises as _grader
+_grader.answer("test_elman_step", lambda c: elman_step(c["x_t"], c["h_prev"], c["W_ih"],
+                                                    c["W_hh"], c["b_ih"], c["b_hh"]))
+### END HIDDEN TESTS
 zero = torch.zeros(1, 2)
 check_close(elman_step(zero, zero, torch.eye(2), torch.eye(2), torch.zeros(2), torch.zeros(2)),
             zero, "a zero input and state stay at zero")
-### BEGIN HIDDEN TESTS
-_g = torch.Generator().manual_seed(21)
-for _inp, _hid in ((3, 4), (1, 7)):
-    _rnn = nn.RNN(_inp, _hid, batch_first=True)
-    _x = torch.randn(5, 1, _inp, generator=_g)
-    _h0 = torch.randn(1, 5, _hid, generator=_g)
-    with torch.no_grad():
-        _want = _rnn(_x, _h0)[0][:, 0]
-        _got = elman_step(_x[:, 0], _h0[0], _rnn.weight_ih_l0, _rnn.weight_hh_l0,
-                          _rnn.bias_ih_l0, _rnn.bias_hh_l0)
-    assert isinstance(_got, torch.Tensor) and _got.shape == _want.shape, "elman_step: shape"
-    assert float((_got - _want).abs().max()) < 1e-6, "elman_step: values"
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part_b_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part B: a whole sequence (2 points)
@@ -91,17 +81,10 @@ def run_rnn(x, h0, rnn):
     ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_run_rnn", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+### BEGIN HIDDEN TESTS
+import seqlm.exercises as _grader
+_grader.answer("test_run_rnn", lambda c: run_rnn(c["x"], c["h0"], _grader.elman_rnn(c["rnn"])))
+### END HIDDEN TESTS
 small = nn.RNN(2, 3, batch_first=True)
 states, last = run_rnn(torch.zeros(1, 4, 2), torch.zeros(1, 3), small)
 check_close(states[:, -1], last, "the last state is the last row of the states")
-### BEGIN HIDDEN TESTS
-_g = torch.Generator().manual_seed(22)
-_rnn = nn.RNN(4, 6, batch_first=True)
-_x, _h0 = torch.randn(3, 9, 4, generator=_g), torch.randn(3, 6, generator=_g)
-with torch.no_grad():
-    _want, _want_last = _rnn(_x, _h0.unsqueeze(0))
-    _got, _got_last = run_rnn(_x, _h0, _rnn)
-assert _got.shape == _want.shape and _got_last.shape == _want_last[0].shape, "run_rnn: shapes"
-assert float((_got - _want).abs().max()) < 1e-5, "run_rnn: states"
-assert float((_got_last - _want_last[0]).abs().max()) < 1e-5, "run_rnn: last state"
-### END HIDDEN TESTS

@@ -23,7 +23,7 @@
 # o = W_{hy} h_T + b_y, \quad L = \frac{1}{B} \sum_b -\ln \mathrm{softmax}(o_b)_{y_b}.$$
 #
 # Derive the gradients and write them by hand, including the gradient with
-# respect to every input $x_t$. Hidden tests compare them with autograd.
+# respect to every input $x_t$. The grader compares them with autograd's.
 #
 # | part | function | points |
 # | --- | --- | --- |
@@ -31,35 +31,15 @@
 # | B | `backward_last_step(params, x, h, p, y)` | 4 |
 #
 # Write your code where it says `YOUR CODE HERE`; do not call `loss.backward()`
-# or `torch.autograd` in your answers.
+# or `torch.autograd` in your answers. The checks in each test cell give quick
+# feedback; the grade comes from the grader, which calls your function on
+# problems it draws when it grades and compares every answer with autograd's
+# (warnings never fail a part). Restart and run all before you submit.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
 import torch
 
-def check_close(got, want, what, tol=1e-6):
-    """A visible-test helper: got must be a tensor of want's shape, equal within tol."""
-    assert isinstance(got, torch.Tensor), f"{what}: return a tensor, not {type(got).__name__}"
-    assert got.shape == want.shape, f"{what}: shape {tuple(got.shape)}, expected {tuple(want.shape)}"
-    assert torch.allclose(got, want, atol=tol, rtol=0), f"{what}: values differ"
-
-
-def forward_last_step(params, x, y):
-    """Loss, all states h (B, T+1, H) with h[:, 0] = 0, and softmax(o) (B, K)."""
-    B, T, _ = x.shape
-    h = [x.new_zeros(B, params["W_hh"].shape[0])]
-    for t in range(T):
-        h.append(torch.tanh(x[:, t] @ params["W_xh"].T + h[-1] @ params["W_hh"].T + params["b_h"]))
-    h = torch.stack(h, dim=1)
-    log_p = torch.log_softmax(h[:, -1] @ params["W_hy"].T + params["b_y"], dim=-1)
-    return -log_p.gather(1, y.unsqueeze(1)).mean(), h, log_p.exp()
-
-
-def random_problem(B, T, D, H, K, seed):
-    g = torch.Generator().manual_seed(seed)
-    shapes = {"W_xh": (H, D), "W_hh": (H, H), "b_h": (H,), "W_hy": (K, H), "b_y": (K,)}
-    params = {k: torch.randn(s, dtype=torch.float64, generator=g) * 0.5 for k, s in shapes.items()}
-    x = torch.randn(B, T, D, dtype=torch.float64, generator=g)
-    return params, x, torch.randint(0, K, (B,), generator=g)
+from seqlm.exercises import check_close, forward_last_step, random_problem
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part_a_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part A: the output error (2 points)
@@ -77,20 +57,13 @@ def output_error(p, y):
     ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_output_error", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+### BEGIN HIDDEN TESTS
+import seqlm.exercises as _grader
+_grader.answer("test_output_error", lambda c: output_error(c["p"], c["y"]))
+### END HIDDEN TESTS
 p = torch.tensor([[0.5, 0.5]], dtype=torch.float64)
 check_close(output_error(p, torch.tensor([0])), torch.tensor([[-0.5, 0.5]], dtype=torch.float64),
             "one example, two classes")
-### BEGIN HIDDEN TESTS
-for _seed in range(3):
-    _g = torch.Generator().manual_seed(_seed)
-    _y = torch.randint(0, 5, (4,), generator=_g)
-    _o = torch.randn(4, 5, dtype=torch.float64, generator=_g).requires_grad_()
-    _loss = torch.nn.functional.cross_entropy(_o, _y)
-    _loss.backward()
-    _got = output_error(torch.softmax(_o.detach(), -1), _y)
-    assert _got.shape == _o.shape, "output_error: shape"
-    assert float((_got - _o.grad).abs().max()) < 1e-12, "output_error: values"
-### END HIDDEN TESTS
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part_b_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part B: the backward pass (4 points)
@@ -120,20 +93,12 @@ def backward_last_step(params, x, h, p, y):
     ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_backward", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+### BEGIN HIDDEN TESTS
+import seqlm.exercises as _grader
+_grader.answer("test_backward",
+               lambda c: backward_last_step(c["params"], c["x"], c["h"], c["p"], c["y"]))
+### END HIDDEN TESTS
 params, x, y = random_problem(2, 1, 2, 3, 2, seed=0)
 loss, h, p = forward_last_step(params, x, y)
 grads = backward_last_step(params, x, h, p, y)
 check_close(grads["b_y"], output_error(p, y).sum(0), "b_y")
-### BEGIN HIDDEN TESTS
-for _shape in ((1, 1, 1, 1, 2), (3, 7, 2, 4, 3), (2, 15, 3, 5, 4)):
-    _params, _x, _y = random_problem(*_shape, seed=sum(_shape))
-    _leaves = {k: v.clone().requires_grad_() for k, v in _params.items()}
-    _xl = _x.clone().requires_grad_()
-    forward_last_step(_leaves, _xl, _y)[0].backward()
-    _loss, _h, _p = forward_last_step(_params, _x, _y)
-    _got = backward_last_step(_params, _x, _h, _p, _y)
-    for _name in ("W_xh", "W_hh", "b_h", "W_hy", "b_y"):
-        assert _got[_name].shape == _params[_name].shape, f"{_name}: shape"
-        assert float((_got[_name] - _leaves[_name].grad).abs().max()) < 1e-10, f"{_name}, {_shape}"
-    assert float((_got["x"] - _xl.grad).abs().max()) < 1e-10, f"x, {_shape}"
-### END HIDDEN TESTS
