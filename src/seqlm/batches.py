@@ -115,3 +115,41 @@ class EchoBatches:
         for b in range(start, self.batches):
             cols = slice(b * self.bptt, (b + 1) * self.bptt)
             yield _tensors(self.x[:, cols], self.y[:, cols])
+
+
+class AddingBatches:
+    """The adding problem (Hochreiter and Schmidhuber 1997): each sequence has T steps of
+    two inputs, a random value in [0, 1] and a marker that is 1 at exactly two steps (one
+    in each half) and 0 elsewhere; the target is the sum of the two marked values.
+    Predicting the constant 1 scores a mean squared error of 1/6.
+
+    Independent sequences, drawn anew for every (epoch, batch) from ``seed``, so a run
+    that resumes sees the batches it would have seen. x: (B, T, 2) floats, y: (B,) floats.
+    """
+
+    def __init__(self, length: int, batch_size: int, batches: int, seed: int = 0):
+        if isinstance(length, bool) or not isinstance(length, int) or length < 2:
+            raise ValueError(f"an adding problem needs a length T ≥ 2 (two marked steps), "
+                             f"got {length!r}")
+        if batch_size < 1 or batches < 1:
+            raise ValueError("batch_size and batches must be ≥ 1")
+        self.length, self.batch_size, self.batches, self.seed = length, batch_size, batches, seed
+
+    def __len__(self) -> int:
+        return self.batches
+
+    def batch(self, epoch: int, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        rng = np.random.default_rng((self.seed, epoch, index))
+        B, T = self.batch_size, self.length
+        values = rng.uniform(0.0, 1.0, (B, T))
+        first = rng.integers(0, T // 2, B)               # one marker in the first half,
+        second = rng.integers(T // 2, T, B)              # one in the second
+        markers = np.zeros((B, T))
+        markers[np.arange(B), first] = markers[np.arange(B), second] = 1.0
+        x = np.stack([values, markers], axis=-1).astype(np.float32)        # (B, T, 2)
+        y = (values[np.arange(B), first] + values[np.arange(B), second]).astype(np.float32)
+        return _tensors(x, y)
+
+    def __call__(self, epoch: int = 0, start: int = 0):
+        for b in range(start, self.batches):
+            yield self.batch(epoch, b)

@@ -128,10 +128,13 @@ def stage(root: Path, build: Path, chapters: list[str]) -> Path:
 def build_html(root: Path, build: Path, chapters: list[str], strict: bool = False) -> Path:
     """Build the HTML with jupyter-book (execution off) into ``build/html``."""
     site = stage(root, build, chapters)
+    # jupyter-book writes into <path-output>/_build/html: aim it at build/html when the
+    # build folder is called _build (the default), and at build/_build/html otherwise
+    path_output = build.parent if build.name == "_build" else build
     # jupyter-book's own entry point, from this interpreter whatever PATH says
-    command = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build", str(site),
-               "--path-output", str(build.parent), "--builder", "html"]
+    command = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
+               str(site), "--path-output", str(path_output), "--builder", "html"]
     if strict:
         command += ["-W", "-n", "--keep-going"]
     subprocess.run(command, check=True)
-    return build / "html" / "index.html"
+    return path_output / "_build" / "html" / "index.html"

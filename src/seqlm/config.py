@@ -13,7 +13,8 @@ Configuration flows one way. A notebook's ``parameters`` cell holds plain
 defaults (``None``); papermill may override them; :func:`setup` resolves what
 is still ``None`` from the environment, once. This module is the only reader
 of the environment: ``SEQLM_PROFILE``, ``SEQLM_DEVICE``, ``SEQLM_RESULTS``,
-``SEQLM_CACHE``, ``SEQLM_QUIET`` and ``CI``.
+``SEQLM_CACHE``, ``SEQLM_QUIET``, ``CI``, and ``SEQLM_GRADING_CASES`` (set by the
+grader in a graded kernel only).
 """
 
 from __future__ import annotations
@@ -198,6 +199,16 @@ def cache_dir() -> Path:
     repository (or the working directory)."""
     value = _env("SEQLM_CACHE")
     return Path(value) if value else project_root() / "data" / "cache"
+
+
+GRADING_CASES = "SEQLM_GRADING_CASES"
+
+
+def grading_cases() -> Path | None:
+    """The grader's cases file in a kernel that is being graded (``SEQLM_GRADING_CASES``),
+    else None."""
+    value = _env(GRADING_CASES)
+    return Path(value) if value else None
 
 
 def resolve_quiet(value: bool | None = None) -> bool:

@@ -19,15 +19,14 @@ from __future__ import annotations
 import functools
 import json
 import math
-import os
 from collections import Counter
 from dataclasses import dataclass
 from functools import cached_property
 
-from seqlm import data, ngram
+from seqlm import config, data, ngram
 
 ANSWERS_MIME = "application/vnd.seqlm.answers+json"
-CASES_ENV = "SEQLM_GRADING_CASES"   # the grader's cases file, in a graded kernel only
+CASES_ENV = config.GRADING_CASES    # the grader's cases file, in a graded kernel only
 MAX_NUMBERS = 1_000_000             # numbers one answer bundle may hold
 
 
@@ -105,9 +104,9 @@ def forward_last_step(params: dict, x, y):
     B, T, _ = x.shape
     h = [x.new_zeros(B, params["W_hh"].shape[0])]
     for t in range(T):
-        h.append(torch.tanh(x[:, t] @ params["W_xh"].T + h[-1] @ params["W_hh"].T + params["b_h"]))
+        h.append(torch.tanh(x[:, t] @ params["W_ih"].T + h[-1] @ params["W_hh"].T + params["b_h"]))
     h = torch.stack(h, dim=1)
-    log_p = torch.log_softmax(h[:, -1] @ params["W_hy"].T + params["b_y"], dim=-1)
+    log_p = torch.log_softmax(h[:, -1] @ params["W_ho"].T + params["b_o"], dim=-1)
     return -log_p.gather(1, y.unsqueeze(1)).mean(), h, log_p.exp()
 
 
@@ -116,7 +115,7 @@ def random_problem(B: int, T: int, D: int, H: int, K: int, seed: int):
     import torch
 
     g = torch.Generator().manual_seed(seed)
-    shapes = {"W_xh": (H, D), "W_hh": (H, H), "b_h": (H,), "W_hy": (K, H), "b_y": (K,)}
+    shapes = {"W_ih": (H, D), "W_hh": (H, H), "b_h": (H,), "W_ho": (K, H), "b_o": (K,)}
     params = {k: torch.randn(s, dtype=torch.float64, generator=g) * 0.5 for k, s in shapes.items()}
     x = torch.randn(B, T, D, dtype=torch.float64, generator=g)
     return params, x, torch.randint(0, K, (B,), generator=g)
@@ -231,8 +230,8 @@ def decode(value):
 
 def cases(part: str) -> list[dict] | None:
     """The grader's cases for ``part`` in this run, or None when nothing is being graded."""
-    path = os.environ.get(CASES_ENV)
-    if not path or not os.path.exists(path):
+    path = config.grading_cases()
+    if path is None or not path.exists():
         return None
     with open(path) as f:
         return [decode(case) for case in json.load(f)["parts"].get(part, [])]

@@ -6,6 +6,7 @@ The echo task's batches are :class:`seqlm.batches.EchoBatches`.
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from seqlm.train import evaluating
 
@@ -24,3 +25,39 @@ def accuracy(model, batches, skip: int = 0) -> float:
             total += hits[:, keep].numel()
             seen += y.shape[1]
     return right / total
+
+
+class LastStateRegressor(nn.Module):
+    """Reads a sequence with a recurrent layer and predicts one number from the last state::
+
+        h_T = cell(x_1 … x_T),     ŷ = w · h_T + b
+
+    for the adding problem (:class:`seqlm.batches.AddingBatches`). x (B, T, input) ->
+    ŷ (B,); no state is carried between batches (None). ``cell`` as in
+    :func:`seqlm.rnn.recurrent_layer`; ``init`` sets the recurrent weights
+    (:func:`seqlm.gradients.init_recurrent_`); ``variant`` picks an LSTM variant
+    (:mod:`seqlm.lstm`, from scratch) for the gate ablations of Chapter 7.
+    """
+
+    def __init__(self, cell: str = "rnn", input_size: int = 2, hidden_size: int = 64,
+                 nonlinearity: str = "tanh", init: str = "default", forget_bias: float | None = None,
+                 variant: str | None = None):
+        super().__init__()
+        from seqlm import gradients, lstm, rnn
+
+        if variant is not None:
+            if cell != "lstm":
+                raise ValueError("variants are LSTM variants: use cell='lstm'")
+            self.rnn = lstm.LSTM(input_size, hidden_size, variant=variant)
+        else:
+            self.rnn = rnn.recurrent_layer(cell, input_size, hidden_size,
+                                           nonlinearity=nonlinearity)
+        gradients.init_recurrent_(self.rnn, init)
+        if forget_bias is not None:
+            gradients.set_forget_bias_(self.rnn, forget_bias)
+        self.out = nn.Linear(hidden_size, 1)
+
+    def forward(self, x: torch.Tensor, state=None):
+        """x: (B, T, input) -> predictions (B,), None."""
+        outputs, _ = self.rnn(x)
+        return self.out(outputs[:, -1]).squeeze(-1), None

@@ -38,6 +38,11 @@ class LanguageModel(Protocol):
     carries from one batch to the next (a tensor, a tuple of tensors, or None for a
     feed-forward model); the loop passes back what the model returned, detached, and
     passes None at the start of every epoch and of every evaluation.
+
+    Models of other sequence tasks keep the same contract: a tagger returns
+    (B, T, classes) scores for targets (B, T) whose padding is ``IGNORE_INDEX``, a
+    classifier (B, classes) for targets (B,), a regressor (B,) predictions for real
+    targets (B,); they carry no state between batches and return None.
     """
 
     def __call__(self, x: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]: ...
@@ -51,6 +56,7 @@ class History:
     train_loss: list[float] = field(default_factory=list)   # mean since the last evaluation
     valid_loss: list[float] = field(default_factory=list)   # nats per token
     grad_norm: list[float] = field(default_factory=list)    # mean norm before clipping
+    nonfinite_steps: int = 0                                 # steps whose loss was inf or nan
     best_step: int = 0
     best_valid_loss: float = math.inf
     stopped_early: bool = False
@@ -75,10 +81,25 @@ def detach(state):
     return _map_state(torch.Tensor.detach, state)
 
 
+IGNORE_INDEX = -100  # a class target that is padding: no loss, not counted
+
+
 def loss_of(model, x, y, state):
-    """Mean cross-entropy (nats per token) of the next-token predictions, and the new state."""
-    logits, state = model(x, state)
-    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1)), state
+    """The mean loss of one batch, and the new state. Class targets (integer ``y``) give the
+    cross-entropy in nats per target, padding (``IGNORE_INDEX``) left out; real-valued
+    targets give the mean squared error."""
+    output, state = model(x, state)
+    if y.is_floating_point():
+        return F.mse_loss(output.reshape(y.shape), y), state
+    return F.cross_entropy(output.reshape(-1, output.shape[-1]), y.reshape(-1),
+                           ignore_index=IGNORE_INDEX), state
+
+
+def _targets(y: torch.Tensor) -> torch.Tensor:
+    """How many targets of a batch count (padding does not): a tensor on y's device."""
+    if y.is_floating_point():
+        return torch.tensor(y.numel(), device=y.device)
+    return (y != IGNORE_INDEX).sum()
 
 
 @contextmanager
@@ -95,21 +116,25 @@ def evaluating(model: torch.nn.Module):
 
 
 def evaluate(model, batches, device=None, max_batches: int | None = None) -> float:
-    """Mean loss per token over ``batches`` (nats); exp of it is the perplexity. In full
-    precision; the sum stays on the device until the end."""
-    state, tokens = None, 0
+    """Mean loss per target over ``batches``: nats per token for a language model (exp of
+    it is the perplexity), the mean squared error for real-valued targets. In full
+    precision; the sums stay on the device until the end."""
+    state = None
     with evaluating(model) as own_device:
         device = device or own_device
         total = torch.zeros((), dtype=torch.float64, device=device)
+        tokens = torch.zeros((), dtype=torch.int64, device=device)
         for i, (x, y) in enumerate(batches(0)):
             if max_batches is not None and i >= max_batches:
                 break
-            loss, state = loss_of(model, x.to(device), y.to(device), state)
-            total += loss.double() * y.numel()
-            tokens += y.numel()
-    if tokens == 0:
-        raise ValueError("no batches to evaluate")
-    return total.item() / tokens
+            y = y.to(device)
+            loss, state = loss_of(model, x.to(device), y, state)
+            count = _targets(y)  # a batch of padding only has a NaN mean: it adds nothing
+            total += torch.where(count > 0, loss.double() * count, torch.zeros_like(total))
+            tokens += count
+    if tokens.item() == 0:
+        raise ValueError("no targets to evaluate")
+    return total.item() / tokens.item()
 
 
 def token_losses(model, batches, device=None) -> torch.Tensor:
@@ -191,15 +216,18 @@ class _Running:
     def reset(self):
         self.loss = torch.zeros((), dtype=torch.float64, device=self.device)
         self.norm = torch.zeros((), dtype=torch.float64, device=self.device)
+        self.nonfinite = torch.zeros((), dtype=torch.int64, device=self.device)
         self.count = 0
 
     def add(self, loss: torch.Tensor, norm: torch.Tensor):
         self.loss += loss.detach().double()
         self.norm += norm.detach().double()
+        self.nonfinite += (~torch.isfinite(loss.detach())).long()
         self.count += 1
 
-    def means(self) -> tuple[float, float]:
-        return self.loss.item() / self.count, self.norm.item() / self.count
+    def means(self) -> tuple[float, float, int]:
+        """Mean loss and gradient norm, and how many losses were not finite."""
+        return self.loss.item() / self.count, self.norm.item() / self.count, self.nonfinite.item()
 
 
 def train(model, train_batches, valid_batches, config: TrainConfig, device=None) -> History:
@@ -271,8 +299,9 @@ def _step(model, optimizer, config, x, y, state, step, running):
 
 def _record(model, valid_batches, config, history, step, running, device):
     valid = evaluate(model, valid_batches, device, config.eval_batches)
-    train_loss, grad_norm = running.means()
+    train_loss, grad_norm, nonfinite = running.means()
     running.reset()
+    history.nonfinite_steps += nonfinite
     history.step.append(step)
     history.train_loss.append(train_loss)
     history.grad_norm.append(grad_norm)

@@ -169,6 +169,43 @@ def truncation_windows(length: int = 12, bptt: int = 4, ax=None):
     return ax
 
 
+def activations(names=("tanh", "sigmoid", "relu"), ax=None):
+    """Each activation f (solid) beside its derivative f' (dashed), one panel each, with the
+    bound γ = sup |f'| marked."""
+    import torch
+
+    from seqlm.gradients import ACTIVATIONS
+
+    axes = ax if ax is not None else plt.subplots(1, len(names), figsize=(3.3 * len(names), 2.8),
+                                                  sharey=True)[1]
+    a = torch.linspace(-5, 5, 401)
+    for panel, name in zip(np.atleast_1d(axes), names):
+        f, f_prime, gamma = ACTIVATIONS[name]
+        panel.plot(a, f(a), label=f"{name}")
+        panel.plot(a, f_prime(a), ls="--", label=f"{name}'")
+        panel.axhline(gamma, color="0.5", lw=0.8, ls=":")
+        panel.text(-4.9, gamma + 0.05, f"γ = {gamma:g}", fontsize=8, color="0.35")
+        panel.set(title=name, xlabel="a", ylim=(-1.2, 2.2))
+        panel.grid(alpha=0.3)
+        panel.legend(fontsize=8, loc="upper left")
+    return axes
+
+
+def gradient_decay(curves: dict, title: str, ax=None, floor: float | None = None):
+    """‖∂h_T/∂h_s‖ against the distance T - s on a log scale, one line per label."""
+    ax = ax or plt.subplots(figsize=(6.5, 4))[1]
+    for style, (label, norms) in zip(_STYLES * 3, curves.items()):
+        norms = np.asarray(norms, dtype=float)
+        ax.plot(np.arange(1, len(norms) + 1), norms, label=label, ls=style["ls"], lw=1.5)
+    if floor is not None:
+        ax.axhline(floor, color="0.5", lw=0.8, ls=":")
+    ax.set(xlabel="distance T - s (steps)", ylabel="‖∂h_T / ∂h_s‖ (log scale)", yscale="log",
+           title=title)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return ax
+
+
 def show_source(obj):
     """The source of a function or class of :mod:`seqlm`, as a highlighted code block with
     the file it lives in: chapters show the code they teach from its single source."""

@@ -53,7 +53,7 @@ def test_pages_request_nothing_from_a_cdn(built):
 def test_every_chapter_starts_with_the_colab_guard_for_this_repository(chapter):
     url = yaml.safe_load((ROOT / "_config.yml").read_text())["repository"]["url"]
     notebook = json.loads((ROOT / "notebooks" / f"{chapter}.ipynb").read_text())
-    first = "".join(notebook["cells"][0]["source"])
+    first = "".join(next(c for c in notebook["cells"] if c["cell_type"] == "code")["source"])
     assert "google.colab" in first and f"git+{url}" in first
 
 

@@ -1,14 +1,17 @@
 """Every page of the built book in a real browser: headless Chromium from Debian's
 packages, driven by Playwright. Skipped where Chromium is not installed; CI installs it.
 
-For each chapter: the maths is typeset, every figure loads, no cell shows an
-error, the widgets render, the Colab link opens the chapter's notebook, and no
-request leaves localhost. A screenshot of every page goes to _build/screenshots/.
+Every page: one search box, nothing wider than the column at 1280 px, no absolute
+path of the build machine, and no request off localhost. Each chapter also: its
+title comes first, the maths is typeset, every figure loads, no cell shows an
+error, the widgets render, and the Colab link opens the chapter's notebook. A
+screenshot of every page goes to _build/screenshots/.
 """
 
 import functools
 import http.server
 import json
+import re
 import threading
 from pathlib import Path
 from urllib.parse import urlparse
@@ -75,6 +78,25 @@ def visit(browser, url: str):
     return page, outside
 
 
+ABSOLUTE_PATH = re.compile(r"(?<![\w.:/~])/(?:tmp|root|home|work|Users)/")
+
+
+def check_layout(page) -> None:
+    """One visible search box; nothing in the article wider than its box; no absolute path."""
+    searches = page.evaluate("""() => [...document.querySelectorAll(
+        '.search-button-field, .bd-search, input[type=search]')].filter(e => e.offsetParent !== null
+        && e.getBoundingClientRect().width > 0).length""")
+    assert searches == 1, f"{searches} search boxes"
+    wide = page.evaluate("""() => [...document.querySelectorAll(
+        'article pre, article table, article img, article mjx-container[display="true"]')]
+        .filter(e => e.scrollWidth > e.clientWidth + 1 || e.getBoundingClientRect().right >
+                 document.querySelector('article').getBoundingClientRect().right + 1)
+        .map(e => (e.innerText || e.getAttribute('src') || e.tagName).slice(0, 60))""")
+    assert wide == [], f"wider than the column at 1280 px: {wide}"
+    text = page.locator("article").inner_text()
+    assert not ABSOLUTE_PATH.search(text), ABSOLUTE_PATH.search(text).group(0)
+
+
 def typeset(page) -> None:
     page.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
     page.evaluate("() => MathJax.startup.promise")
@@ -86,6 +108,7 @@ def test_prose_pages(server, browser, name):
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SCREENSHOTS / f"{name.replace('/', '_')}.png"), full_page=True)
     assert outside == []
+    check_layout(page)
     page.close()
 
 
@@ -94,6 +117,15 @@ def test_chapter_page(server, browser, built, chapter):
     page, outside = visit(browser, f"{server}/notebooks/{chapter}.html")
     typeset(page)
     article = page.locator("article")
+    check_layout(page)
+
+    # the title and what the chapter teaches come first; the setup cells after them
+    order = page.evaluate("""() => {
+        const nodes = [...document.querySelectorAll('article h1, article div.cell, article ul')];
+        return nodes.map(n => n.tagName === 'DIV' ? 'cell' : n.tagName.toLowerCase());
+    }""")
+    assert order[:2] == ["h1", "ul"], order[:4]
+    assert article.locator("h1").first.inner_text().split(".")[0].strip() == str(int(chapter[:2]))
 
     untypeset = page.evaluate("""() => [...document.querySelectorAll('.math')]
         .filter(m => !m.querySelector('mjx-container')).length""")

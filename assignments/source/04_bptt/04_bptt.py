@@ -19,8 +19,8 @@
 # Goes with Chapter 4. The chapter's network has a loss at every step. Here the
 # loss is only at the **last** step, as when a whole sequence gets one label:
 #
-# $$a_t = W_{xh} x_t + W_{hh} h_{t-1} + b_h, \quad h_t = \tanh(a_t), \quad
-# o = W_{hy} h_T + b_y, \quad L = \frac{1}{B} \sum_b -\ln \mathrm{softmax}(o_b)_{y_b}.$$
+# $$a_t = W_{ih} x_t + W_{hh} h_{t-1} + b_h, \quad h_t = \tanh(a_t), \quad
+# o = W_{ho} h_T + b_o, \quad L = \frac{1}{B} \sum_b -\ln \mathrm{softmax}(o_b)_{y_b}.$$
 #
 # Derive the gradients and write them by hand, including the gradient with
 # respect to every input $x_t$. The grader compares them with autograd's.
@@ -68,26 +68,26 @@ check_close(output_error(p, torch.tensor([0])), torch.tensor([[-0.5, 0.5]], dtyp
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part_b_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part B: the backward pass (4 points)
 #
-# Return a dict with the gradients of $L$ with respect to `W_xh`, `W_hh`, `b_h`,
-# `W_hy`, `b_y` (each of its parameter's shape) and `x` (B, T, D). Only $h_T$
+# Return a dict with the gradients of $L$ with respect to `W_ih`, `W_hh`, `b_h`,
+# `W_ho`, `b_o` (each of its parameter's shape) and `x` (B, T, D). Only $h_T$
 # receives an error from the output; every earlier state receives its error
 # from the step after it.
 
 # %% nbgrader={"grade": false, "grade_id": "backward_last_step", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def backward_last_step(params, x, h, p, y):
-    """Gradients of the last-step loss: a dict with W_xh, W_hh, b_h, W_hy, b_y and x."""
+    """Gradients of the last-step loss: a dict with W_ih, W_hh, b_h, W_ho, b_o and x."""
     ### BEGIN SOLUTION
     d_o = output_error(p, y)
-    grads = {"W_hy": d_o.T @ h[:, -1], "b_y": d_o.sum(0), "x": torch.zeros_like(x)}
-    for name in ("W_xh", "W_hh", "b_h"):
+    grads = {"W_ho": d_o.T @ h[:, -1], "b_o": d_o.sum(0), "x": torch.zeros_like(x)}
+    for name in ("W_ih", "W_hh", "b_h"):
         grads[name] = torch.zeros_like(params[name])
-    d_h = d_o @ params["W_hy"]
+    d_h = d_o @ params["W_ho"]
     for t in reversed(range(x.shape[1])):
         delta = d_h * (1 - h[:, t + 1] ** 2)
-        grads["W_xh"] += delta.T @ x[:, t]
+        grads["W_ih"] += delta.T @ x[:, t]
         grads["W_hh"] += delta.T @ h[:, t]
         grads["b_h"] += delta.sum(0)
-        grads["x"][:, t] = delta @ params["W_xh"]
+        grads["x"][:, t] = delta @ params["W_ih"]
         d_h = delta @ params["W_hh"]
     return grads
     ### END SOLUTION
@@ -101,4 +101,4 @@ _grader.answer("test_backward",
 params, x, y = random_problem(2, 1, 2, 3, 2, seed=0)
 loss, h, p = forward_last_step(params, x, y)
 grads = backward_last_step(params, x, h, p, y)
-check_close(grads["b_y"], output_error(p, y).sum(0), "b_y")
+check_close(grads["b_o"], output_error(p, y).sum(0), "b_o")

@@ -5,7 +5,7 @@ import torch
 from grading.checks import Case, part, shape
 from seqlm import exercises
 
-PARAMETERS = ("W_xh", "W_hh", "b_h", "W_hy", "b_y")
+PARAMETERS = ("W_ih", "W_hh", "b_h", "W_ho", "b_o")
 
 
 @part("test_output_error", atol=1e-12)

@@ -1,0 +1,59 @@
+"""Gated recurrent units, Chapter 7 (Cho et al. 2014)."""
+
+from __future__ import annotations
+
+import torch
+
+from seqlm.recurrent import StackedRecurrent, linear
+
+
+def gru_cell(x_t, h, W_ih, W_hh, b_ih=None, b_hh=None):
+    """One GRU step in ``torch.nn.GRU``'s convention, gates (r, z, n) along the rows of
+    W_ih (3H, input) and W_hh (3H, H)::
+
+        r = σ(W_ir x + b_ir + W_hr h + b_hr)              reset gate,  in (0, 1)
+        z = σ(W_iz x + b_iz + W_hz h + b_hz)              update gate, in (0, 1)
+        n = tanh(W_in x + b_in + r ⊙ (W_hn h + b_hn))     candidate,   in (-1, 1)
+        h' = (1 - z) ⊙ n + z ⊙ h
+
+    The reset gate multiplies the recurrent product *after* it is computed, and z is
+    the share of the old state that is kept. x_t (B, input), h (B, H) -> h' (B, H).
+    """
+    x_r, x_z, x_n = linear(x_t, W_ih, b_ih).chunk(3, dim=-1)
+    h_r, h_z, h_n = linear(h, W_hh, b_hh).chunk(3, dim=-1)
+    r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
+    n = torch.tanh(x_n + r * h_n)
+    return (1 - z) * n + z * h
+
+
+def gru_cell_cho(x_t, h, W_ih, W_hh, b_ih=None, b_hh=None):
+    """The same weights used the way Cho et al. (2014) and the lectures write the cell::
+
+        r = σ(W_ir x + W_hr h),  z = σ(W_iz x + W_hz h),
+        h̃ = tanh(W_in x + W_hn (r ⊙ h)),   h' = (1 - z) ⊙ h + z ⊙ h̃
+
+    (biases as in ``gru_cell``; ``b_hn`` is added inside the product's bracket). Two
+    differences from torch's: the reset gate acts on h *before* the recurrent product,
+    and z is the share of the *new* candidate. The second is only a naming (z ↔ 1 - z,
+    i.e. negated update-gate weights); the first changes the function."""
+    W_ir, W_iz, W_in = W_ih.chunk(3, dim=0)
+    W_hr, W_hz, W_hn = W_hh.chunk(3, dim=0)
+    b_i = b_ih.chunk(3) if b_ih is not None else (None,) * 3
+    b_h = b_hh.chunk(3) if b_hh is not None else (None,) * 3
+    r = torch.sigmoid(linear(x_t, W_ir, b_i[0]) + linear(h, W_hr, b_h[0]))
+    z = torch.sigmoid(linear(x_t, W_iz, b_i[1]) + linear(h, W_hz, b_h[1]))
+    candidate = torch.tanh(linear(x_t, W_in, b_i[2]) + linear(r * h, W_hn, b_h[2]))
+    return (1 - z) * h + z * candidate
+
+
+class GRU(StackedRecurrent):
+    """A stack of GRU layers written out step by step (:func:`gru_cell`), with the weight
+    names and shapes of ``torch.nn.GRU`` so that weights copy across and a test proves the
+    two equal. x (B, T, input), h_0 (layers, B, H) or None -> outputs (B, T, H) of the
+    last layer, h_T (layers, B, H)."""
+
+    GATES = 3
+
+    def cell(self, x_t, h, W_ih, W_hh, b_ih, b_hh):
+        h = gru_cell(x_t, h, W_ih, W_hh, b_ih, b_hh)
+        return h, h

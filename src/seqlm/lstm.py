@@ -1,0 +1,66 @@
+"""Long short-term memory, Chapter 6 (Hochreiter and Schmidhuber 1997; Gers et al. 2000)."""
+
+from __future__ import annotations
+
+import torch
+
+from seqlm.recurrent import StackedRecurrent, linear
+
+VARIANTS = ("standard", "no_forget", "no_output", "coupled")
+
+
+def lstm_cell(x_t, h, c, W_ih, W_hh, b_ih=None, b_hh=None, variant: str = "standard"):
+    """One LSTM step, in ``torch.nn.LSTM``'s gate order (i, f, g, o) along the rows of
+    W_ih (4H, input) and W_hh (4H, H)::
+
+        i = σ(W_ii x + b_ii + W_hi h + b_hi)      input gate,  in (0, 1)
+        f = σ(W_if x + b_if + W_hf h + b_hf)      forget gate, in (0, 1)
+        g = tanh(W_ig x + b_ig + W_hg h + b_hg)   candidate,   in (-1, 1)
+        o = σ(W_io x + b_io + W_ho h + b_ho)      output gate, in (0, 1)
+        c' = f ⊙ c + i ⊙ g,        h' = o ⊙ tanh(c')
+
+    The variants of Greff et al. (2017): ``no_forget`` keeps f = 1, ``no_output`` keeps
+    o = 1, ``coupled`` uses f = 1 - i. x_t (B, input), h and c (B, H) -> h', c'.
+    """
+    gates = linear(x_t, W_ih, b_ih) + linear(h, W_hh, b_hh)       # (B, 4H)
+    i, f, g, o = gates.chunk(4, dim=-1)
+    i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+    if variant == "no_forget":
+        f = torch.ones_like(f)
+    elif variant == "no_output":
+        o = torch.ones_like(o)
+    elif variant == "coupled":
+        f = 1 - i
+    c = f * c + i * g
+    return o * torch.tanh(c), c
+
+
+class LSTM(StackedRecurrent):
+    """A stack of LSTM layers written out step by step (:func:`lstm_cell`), with the
+    weight names and shapes of ``torch.nn.LSTM`` so that weights copy across and a test
+    proves the two equal. x (B, T, input), state (h_0, c_0) each (layers, B, H) or None ->
+    outputs (B, T, H) of the last layer, (h_T, c_T) each (layers, B, H)."""
+
+    GATES = 4
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, dropout: float = 0.0, variant: str = "standard"):
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown LSTM variant {variant!r}; choose one of {', '.join(VARIANTS)}")
+        super().__init__(input_size, hidden_size, num_layers, bias, dropout)
+        self.variant = variant
+
+    def cell(self, x_t, state, W_ih, W_hh, b_ih, b_hh):
+        h, c = lstm_cell(x_t, *state, W_ih, W_hh, b_ih, b_hh, self.variant)
+        return h, (h, c)
+
+    def zero_state(self, x):
+        zeros = super().zero_state(x)
+        return zeros, zeros.clone()
+
+    def layer_states(self, state, k):
+        h, c = state
+        return h[k], c[k]
+
+    def stack_states(self, finals):
+        return torch.stack([h for h, _ in finals]), torch.stack([c for _, c in finals])

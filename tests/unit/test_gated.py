@@ -1,0 +1,116 @@
+"""The from-scratch LSTM and GRU equal torch.nn's with copied weights (Chapters 6 and 7)."""
+
+import pytest
+import torch
+from torch import nn
+
+from seqlm import gru, lstm
+
+CASES = [(layers, bias) for layers in (1, 2) for bias in (True, False)]
+
+
+def pair(kind, layers, bias, seed=0):
+    torch.manual_seed(seed)
+    reference = {"lstm": nn.LSTM, "gru": nn.GRU}[kind](5, 7, layers, bias=bias, batch_first=True)
+    ours = {"lstm": lstm.LSTM, "gru": gru.GRU}[kind](5, 7, layers, bias=bias)
+    assert [n for n, _ in ours.named_parameters()] == [n for n, _ in reference.named_parameters()]
+    ours.load_state_dict(reference.state_dict())
+    return reference, ours
+
+
+def initial_state(kind, layers, B=3, H=7):
+    h0 = torch.randn(layers, B, H)
+    return (h0, torch.randn(layers, B, H)) if kind == "lstm" else h0
+
+
+def flat(state):
+    return list(state) if isinstance(state, tuple) else [state]
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+@pytest.mark.parametrize("layers, bias", CASES)
+def test_outputs_final_states_and_gradients_equal_torch(kind, layers, bias):
+    reference, ours = pair(kind, layers, bias)
+    x = torch.randn(3, 9, 5)
+    for start in (None, initial_state(kind, layers)):
+        (out_ref, state_ref), (out, state) = reference(x, start), ours(x, start)
+        torch.testing.assert_close(out, out_ref, rtol=0, atol=1e-6)
+        for a, b in zip(flat(state), flat(state_ref)):
+            torch.testing.assert_close(a, b, rtol=0, atol=1e-6)
+    loss = lambda model: sum(t.sum() for t in [model(x)[0]] + flat(model(x)[1]))
+    loss(reference).backward()
+    loss(ours).backward()
+    for (name, a), (_, b) in zip(ours.named_parameters(), reference.named_parameters()):
+        torch.testing.assert_close(a.grad, b.grad, rtol=0, atol=1e-5, msg=name)
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_the_cell_equals_torch_cell(kind):
+    torch.manual_seed(1)
+    cell = {"lstm": nn.LSTMCell, "gru": nn.GRUCell}[kind](4, 6)
+    x, h, c = torch.randn(5, 4), torch.randn(5, 6), torch.randn(5, 6)
+    weights = (cell.weight_ih, cell.weight_hh, cell.bias_ih, cell.bias_hh)
+    if kind == "lstm":
+        h_ref, c_ref = cell(x, (h, c))
+        got_h, got_c = lstm.lstm_cell(x, h, c, *weights)
+        torch.testing.assert_close(got_c, c_ref, rtol=0, atol=1e-6)
+    else:
+        h_ref, got_h = cell(x, h), gru.gru_cell(x, h, *weights)
+    torch.testing.assert_close(got_h, h_ref, rtol=0, atol=1e-6)
+
+
+def test_lstm_variants_fix_their_gates():
+    torch.manual_seed(2)
+    x, h, c = torch.randn(4, 3), torch.zeros(4, 5), torch.randn(4, 5)
+    W_ih, W_hh = torch.randn(20, 3), torch.randn(20, 5)
+    _, c_nf = lstm.lstm_cell(x, h, c, W_ih, W_hh, variant="no_forget")
+    i, _, g, _ = (x @ W_ih.T + h @ W_hh.T).chunk(4, -1)
+    torch.testing.assert_close(c_nf, c + torch.sigmoid(i) * torch.tanh(g))   # f = 1
+    h_no, c_no = lstm.lstm_cell(x, h, c, W_ih, W_hh, variant="no_output")
+    torch.testing.assert_close(h_no, torch.tanh(c_no))                          # o = 1
+    _, c_cp = lstm.lstm_cell(x, h, c, W_ih, W_hh, variant="coupled")
+    torch.testing.assert_close(c_cp, (1 - torch.sigmoid(i)) * c + torch.sigmoid(i) * torch.tanh(g))
+    with pytest.raises(ValueError, match="variant"):
+        lstm.LSTM(3, 5, variant="peephole")
+
+
+def test_cho_gru_differs_from_torch_only_where_the_reset_gate_acts():
+    torch.manual_seed(3)
+    cell = nn.GRUCell(4, 6)
+    x, h = torch.randn(5, 4), torch.randn(5, 6)
+    weights = [cell.weight_ih.detach(), cell.weight_hh.detach(), cell.bias_ih.detach(),
+               cell.bias_hh.detach()]
+    # z <-> 1 - z is a naming: negating the update gate's weights and biases turns one into
+    # the other when the reset gate is inactive (r = 1: very large reset-gate biases)
+    flipped = [w.clone() for w in weights]
+    for w in flipped:
+        w[6:12] *= -1  # the update gate's rows
+    for w in (weights[2], flipped[2]):
+        w[:6] = 50.0   # r = 1
+    torch.testing.assert_close(gru.gru_cell_cho(x, h, *flipped), gru.gru_cell(x, h, *weights),
+                               rtol=0, atol=1e-6)
+    weights[2][:6] = 0.0  # with a working reset gate, the two cells compute different things
+    assert not torch.allclose(gru.gru_cell_cho(x, h, *weights), gru.gru_cell(x, h, *weights))
+
+
+@pytest.mark.parametrize("kind", ["lstm", "gru"])
+def test_padding_changes_nothing_of_a_sequence(kind):
+    _, ours = pair(kind, 2, True)
+    x = torch.randn(3, 8, 5)
+    lengths = torch.tensor([8, 5, 2])
+    out, state = ours(x, lengths=lengths)
+    for b, n in enumerate(lengths.tolist()):
+        alone_out, alone_state = ours(x[b:b + 1, :n])
+        torch.testing.assert_close(out[b, :n], alone_out[0], rtol=0, atol=1e-6)
+        assert torch.all(out[b, n:] == 0)
+        for a, s in zip(flat(state), flat(alone_state)):
+            torch.testing.assert_close(a[:, b], s[:, 0], rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("bad", [dict(hidden_size=0), dict(input_size=0), dict(num_layers=0),
+                                 dict(dropout=1.0)])
+def test_bad_sizes_are_clear_errors(bad):
+    with pytest.raises(ValueError):
+        lstm.LSTM(**{"input_size": 3, "hidden_size": 4} | bad)
+    with pytest.raises(ValueError):
+        gru.GRU(**{"input_size": 3, "hidden_size": 4} | bad)
