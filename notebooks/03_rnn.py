@@ -175,6 +175,7 @@ print(f"best valid perplexity {word_history.best_valid_ppl:.1f} "
       f"after {word_history.best_step} steps")
 viz.learning_curves({"RNN": word_history}, "Word-level RNN LM")
 plt.show()
+results.save_weights(setup, "word_model", word_model);  # Chapter 5 measures its gradients
 
 # %% [markdown]
 # Validation perplexity (solid) at each evaluation; training perplexity (dashed)

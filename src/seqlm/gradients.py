@@ -224,11 +224,11 @@ def set_forget_bias_(layer, value: float):
     """Set an LSTM's forget-gate biases (rows H … 2H of torch's i, f, g, o layout) so that
     b_if + b_hf = value: with 1, the cell keeps about σ(1) ≈ 73 % of its content at the
     start instead of half (Gers et al. 2000; Jozefowicz et al. 2015)."""
+    if not (isinstance(layer, torch.nn.LSTM) or getattr(layer, "GATES", None) == 4):
+        raise ValueError(f"a forget-gate bias needs an LSTM layer, not {type(layer).__name__}")
     with torch.no_grad():
         for name, p in layer.named_parameters():
             if name.startswith("bias_ih") or name.startswith("bias_hh"):
-                if p.shape[0] % 4:
-                    raise ValueError("a forget-gate bias needs an LSTM layer")
                 H = p.shape[0] // 4
                 p[H:2 * H] = value / 2  # the two biases add up
     return layer

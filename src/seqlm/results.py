@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 from seqlm.config import Setup, resolve_results_dir
-from seqlm.files import write_text_atomically
+from seqlm.files import write_atomically, write_text_atomically
 
 
 def _number(value):
@@ -147,3 +147,28 @@ def render_markdown(records: list[dict], titles: dict[str, str] | None = None) -
         parts.extend(f"| {name} | {_cell(v)} |" for name, v in r["metrics"].items())
         parts.append("")
     return "\n".join(parts) + "\n"
+
+
+def save_weights(setup: Setup, name: str, model) -> Path:
+    """Keep a trained model's weights beside the chapter's results, for a later chapter:
+    ``<results_dir>/<chapter>.<name>.pt`` (with the profile that trained them)."""
+    import torch
+
+    path = Path(setup.results_dir) / f"{setup.chapter}.{name}.pt"
+    payload = {"profile": setup.profile, "state": model.state_dict()}
+    return write_atomically(path, lambda tmp: torch.save(payload, tmp))
+
+
+def load_weights(setup: Setup, chapter: str, name: str, model) -> bool:
+    """Load the weights another chapter saved with :func:`save_weights` into ``model`` when
+    they exist and were trained in this profile; whether they were."""
+    import torch
+
+    path = Path(setup.results_dir) / f"{chapter}.{name}.pt"
+    if not path.is_file():
+        return False
+    payload = torch.load(path, map_location="cpu", weights_only=True)
+    if payload.get("profile") != setup.profile:
+        return False
+    model.load_state_dict(payload["state"])
+    return True

@@ -64,7 +64,8 @@ class History:
 
     @property
     def best_valid_ppl(self) -> float:
-        return math.exp(self.best_valid_loss)
+        """exp of the best valid loss (for a language model, its perplexity)."""
+        return math.exp(self.best_valid_loss) if self.best_valid_loss < 700 else math.inf
 
 
 def _map_state(fn, state):
@@ -265,7 +266,7 @@ def train(model, train_batches, valid_batches, config: TrainConfig, device=None)
                     if history.best_step == step:
                         best = {k: v.detach().clone() for k, v in model.state_dict().items()}
                     bar.set_postfix(train=f"{history.train_loss[-1]:.3f}",
-                                    valid_ppl=f"{math.exp(history.valid_loss[-1]):.1f}")
+                                    valid=f"{history.valid_loss[-1]:.3f}")
                     history.seconds = time.perf_counter() - started
                     if checkpoint:
                         _save(checkpoint, {"model": model.state_dict(),

@@ -158,6 +158,10 @@ seqlm.exercises.check_close = check_close
 def add_k(word, history, counts, k):
     return 0.5
 """
+CLIP_BY_VALUE = """
+def clip_by_norm(grads, max_norm):
+    return [g.clamp(-max_norm, max_norm) for g in grads]   # each coordinate on its own
+"""
 WRONG_ADD_K = "def add_k(word, history, counts, k):\n    return 0.5\n"
 WRONG_PERPLEXITY = "def perplexity(probabilities):\n    return 4.0\n"
 
@@ -340,6 +344,9 @@ FAULTY = {
     # The visible checks never decide a grade: without check_close a right answer still counts.
     "deletes_check_close": ("01_ngrams", {}, {"kneser_ney": "del check_close\n"}, None,
                             {"score": 10}, 10),
+    # Later chapters' assignments: a plausible wrong answer loses exactly its part.
+    "clips_by_value": ("05_gradients", {"clip_by_norm": CLIP_BY_VALUE}, {}, None,
+                       {"test_clip_by_norm": 0, "test_jacobian_norms": 3, "score": 5}, 5),
     # Without the grader's helper the hidden tests cannot answer: those parts score 0.
     "deletes_grading_helper": ("01_ngrams", {}, {
         "kneser_ney": "import seqlm.exercises\ndel seqlm.exercises.answer\n"}, None,
@@ -493,13 +500,6 @@ def test_nothing_outside_the_sandbox_was_written_and_nothing_outlives_grading(gr
 
 
 @needs_sandbox
-def test_grading_is_fast_enough_for_ci(graded):
-    """The whole class above, one student at a time, in a few minutes on two cores."""
-    students = len(graded["rows"])
-    assert graded["seconds"] < 10 * students + 60, graded["seconds"]
-    print(f"graded {students} notebooks in {graded['seconds']:.0f} s")
-
-
 def test_grading_refuses_to_run_without_bubblewrap(tmp_path):
     (tmp_path / "student" / "01_ngrams").mkdir(parents=True)
     env = {**os.environ, "PATH": str(tmp_path)}  # no bwrap on this PATH

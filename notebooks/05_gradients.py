@@ -1,0 +1,478 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 5. Vanishing and exploding gradients
+#
+# Chapter 4 found that the gradient a recurrent network receives from $t - s$
+# steps back carries a product of $t - s$ Jacobian matrices. This chapter asks
+# what such a product does as it grows. Almost always it either shrinks towards
+# zero, so that the network cannot learn what depends on the distant past, or
+# blows up, so that one step of gradient descent throws the weights far away
+# {cite}`bengio1994learning,pascanu2013difficulty`.
+#
+# **In this chapter you will**
+#
+# - bound the norm of the Jacobian product, and see when it must vanish and when it
+#   can explode;
+# - measure the exact norms with autograd, for random and for trained networks;
+# - clip gradients by their norm, from scratch, and see what clipping saves;
+# - meet the adding problem, which a plain recurrent network cannot learn at long
+#   range, and see what a better initialisation does and does not change.
+
+# %% tags=["hide-input"]
+# Colab: install the course package when it is missing. Elsewhere this does nothing.
+import importlib.util
+import subprocess
+import sys
+
+if "google.colab" in sys.modules and importlib.util.find_spec("seqlm") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "seqlm @ git+https://github.com/seqlm-course/sequence-models"], check=True)
+
+# %% tags=["parameters", "hide-input"]
+profile = None      # smoke | cpu | full | auto; None: $SEQLM_PROFILE, else auto
+device = None       # cpu | cuda | auto; None: $SEQLM_DEVICE, else auto
+seed = 0
+results_dir = None  # where the headline numbers go; None: _build/results
+quiet = None        # True: no progress bars; None: quiet under CI
+
+# %% tags=["hide-input"]
+import math
+
+import ipywidgets as widgets
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+from seqlm import batches, config, data, gradients, results, rnn, tasks, train, viz
+
+setup = config.setup("05_gradients", profile, device, seed, results_dir, quiet)
+size, timer = setup.size, results.Timer()
+print(f"profile {setup.profile}, device {setup.device}")
+
+# %% [markdown]
+# ## 5.1 Why distance matters
+#
+# In *Hamlet*, the ghost's "*Remember* me" closes a speech; many lines later
+# Hamlet answers "*Remember* thee? Ay, thou poor ghost". Less grandly, in "the
+# *letters* that my lord the king sent to his brother *were* burnt" the verb
+# agrees with a noun eight words back. To learn such a link, the loss at the
+# later word must send a gradient back to the state where the earlier word was
+# read, through every step between. Chapter 4 wrote that gradient down: with
+# $h_t = f(a_t)$ and $a_t = W_{ih} x_t + W_{hh} h_{t-1} + b$,
+#
+# $$\frac{\partial h_t}{\partial h_s} = \prod_{j=t}^{s+1} \mathrm{diag}\big(f'(a_j)\big)\, W_{hh}
+# = \mathrm{diag}\big(f'(a_t)\big) W_{hh} \cdots \mathrm{diag}\big(f'(a_{s+1})\big) W_{hh},$$
+#
+# the latest step on the left. Here is the product built one factor at a time,
+# on a four-word line read by a small random network: each new word back
+# multiplies the gradient by one more factor, and its norm changes by that
+# factor's effect.
+
+# %%
+torch.manual_seed(seed)
+words = "remember me , ghost".split()
+embed = torch.randn(len(words), 8, dtype=torch.float64)       # a vector per word
+W_hh = gradients.random_recurrent_matrix(8, 0.9)
+W_ih = torch.randn(8, 8, dtype=torch.float64) * 0.5
+b = torch.zeros(8, dtype=torch.float64)
+_, pre = gradients.run(W_hh, W_ih, b, embed)
+for s in reversed(range(len(words))):
+    product = gradients.jacobian_product(W_hh, pre, s)
+    print(f"∂h_4/∂h_{s} (back to before '{words[s]}'): {len(words) - s} factor(s), "
+          f"norm {torch.linalg.matrix_norm(product, ord=2):.3f}")
+
+# %% [markdown]
+# ## 5.2 A bound, and what it promises
+#
+# The norm of a product is at most the product of the norms. The diagonal
+# factor's norm is the largest $|f'(a_j)|$, at most $\gamma$, the largest slope of
+# the activation: 1 for tanh and ReLU, 1/4 for the sigmoid. The norm of
+# $W_{hh}$ is its largest singular value $\sigma_{\max}$. So
+#
+# $$\Big\lVert \frac{\partial h_t}{\partial h_s} \Big\rVert \le \big(\gamma\, \sigma_{\max}(W_{hh})\big)^{t-s}.$$
+#
+# If $\sigma_{\max} < 1/\gamma$, the gradient from $t - s$ steps back **must
+# vanish** exponentially fast. If $\sigma_{\max} > 1/\gamma$ it **can explode**,
+# but need not: the bound is an upper one, and a saturated tanh ($f' \approx 0$)
+# cuts the product down whatever $W_{hh}$ is. The activations and their slopes:
+
+# %%
+viz.activations()
+plt.show()
+
+# %% [markdown]
+# ## 5.3 Measured, not just argued
+#
+# Now the exact norms, from autograd (`seqlm.gradients.state_jacobians`
+# back-propagates from each coordinate of the last state to every earlier one),
+# for random recurrent matrices scaled to spectral radius $\rho$ between 0.5 and
+# 1.5, for tanh cells and for linear ones ($f(a) = a$), reading random inputs.
+# First a check that autograd and the product formula agree:
+
+# %%
+H, T = size["jacobian_size"], size["jacobian_length"]
+gen = torch.Generator().manual_seed(seed)
+x = torch.randn(T, H, dtype=torch.float64, generator=gen) * 0.5
+W_in = torch.eye(H, dtype=torch.float64)
+W = gradients.random_recurrent_matrix(H, 1.0, gen)
+exact = gradients.state_jacobians(W, W_in, torch.zeros(H, dtype=torch.float64), x)
+_, pre = gradients.run(W, W_in, torch.zeros(H, dtype=torch.float64), x)
+gap = max((exact[s] - gradients.jacobian_product(W, pre, s)).abs().max().item()
+          for s in range(0, T, max(1, T // 6)))
+print(f"largest difference between autograd and the product formula: {gap:.1e}")
+assert gap < 1e-10
+
+
+# %%
+def curves_for(activation, radii, generator_seed=seed):
+    """For each spectral radius: the norms by distance, the fitted rate and the bound's."""
+    out = {}
+    for radius in radii:
+        g = torch.Generator().manual_seed(generator_seed)
+        W = gradients.random_recurrent_matrix(H, radius, g)
+        J = gradients.state_jacobians(W, W_in, torch.zeros(H, dtype=torch.float64), x,
+                                      activation=activation)
+        norms = gradients.norms_by_distance(J)
+        out[radius] = (norms, gradients.fitted_rate(norms, skip=5),
+                       gradients.bound_rate(W, activation))
+    return out
+
+
+measured = {act: curves_for(act, size["radii"]) for act in ("tanh", "linear")}
+fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
+for ax, (act, curves) in zip(axes, measured.items()):
+    viz.gradient_decay({f"ρ = {r}": c[0] for r, c in curves.items()}, f"{act} cells", ax=ax)
+plt.show()
+print(f"{'':8s}" + "".join(f"{'ρ = ' + str(r):>12s}" for r in size["radii"]))
+for act, curves in measured.items():
+    print(f"{act:8s}" + "".join(f"{c[1]:>12.3f}" for c in curves.values()) + "   fitted rate")
+    print(f"{'':8s}" + "".join(f"{c[2]:>12.3f}" for c in curves.values()) + "   bound γ σ_max")
+
+# %% [markdown]
+# The measured rate per step never exceeds the bound $\gamma\,\sigma_{\max}$,
+# and the bound is loose: a random matrix's largest singular value is about
+# twice its spectral radius. For linear cells the rate is the spectral radius
+# itself (the powers of a matrix grow like $\rho^k$), so the norms vanish below
+# $\rho = 1$ and explode above it. Tanh cells vanish below $\rho = 1$ as well, but
+# they do not explode: as the states grow, the tanh saturates and its slope
+# shrinks, which holds the product down.
+
+# %%
+for act, curves in measured.items():
+    for radius, (norms, rate, bound) in curves.items():
+        assert rate <= bound * 1.001
+        if act == "linear":
+            assert abs(rate - radius) < 0.1 * radius  # the rate is ρ
+        if radius < 1:
+            assert rate < 1                           # vanishing
+assert measured["linear"][max(size["radii"])][1] > 1     # exploding
+assert measured["tanh"][max(size["radii"])][1] < measured["linear"][max(size["radii"])][1]
+
+# %% [markdown]
+# Try it: the slider sets the spectral radius of the recurrent matrix, the menu
+# the activation. (The static page shows the starting values; run the notebook
+# to move them.)
+
+# %%
+def show_decay(radius=1.0, activation="tanh"):
+    norms, rate, bound = curves_for(activation, [radius])[radius]
+    viz.gradient_decay({f"{activation}, ρ = {radius:.2f}": norms},
+                       f"fitted rate {rate:.3f} per step, bound {bound:.3f}")
+    plt.show()
+
+
+widgets.interact(show_decay,
+                 radius=widgets.FloatSlider(value=1.0, min=0.25, max=2.0, step=0.05,
+                                            description="ρ"),
+                 activation=widgets.Dropdown(options=["tanh", "sigmoid", "relu", "linear"],
+                                             description="activation"));
+
+# %% [markdown]
+# ## 5.4 In a trained network
+#
+# Random matrices are one thing; what about the weights gradient descent found?
+# Here is Chapter 3's word-level RNN language model (loaded from Chapter 3's run
+# when it ran with this profile, else trained again here with Chapter 3's recipe
+# and seed, which gives the same weights), reading a speech from a test play.
+# How many words back does the gradient still carry 1 % of its size at one step?
+
+# %%
+corpus = data.load_shakespeare("word")
+V, EOS = len(corpus.vocab), corpus.vocab.stoi[data.EOS]
+chapter3 = config.sizes("03_rnn", setup.profile)
+torch.manual_seed(seed)
+word_model = rnn.RNNLM(V, **chapter3["model"])
+if not results.load_weights(setup, "03_rnn", "word_model", word_model):
+    print("Chapter 3's model is not there: training it again with Chapter 3's recipe")
+    train_ids = corpus.ids("train")[:chapter3["train_tokens"]]
+    valid_ids = corpus.ids("valid")[:chapter3["eval_tokens"]]
+    train.train(word_model, batches.StreamBatches(train_ids, chapter3["batch_size"],
+                                                  chapter3["bptt"]),
+                batches.StreamBatches(valid_ids, 16, 100),
+                chapter3["train"].replace(progress=not setup.quiet), setup.device)
+word_model = word_model.cpu().double().eval()
+
+# %%
+speech = corpus.ids("test")[2000:2000 + T]
+layer = word_model.rnn
+with torch.no_grad():
+    inputs = word_model.embed(torch.tensor(speech))                              # (T, m)
+J = gradients.state_jacobians(layer.weight_hh_l0, layer.weight_ih_l0,
+                              layer.bias_ih_l0 + layer.bias_hh_l0, inputs)
+trained = gradients.norms_by_distance(J)
+relative = trained / trained[0]
+reach = int((relative >= 0.01).sum())  # distances still above 1 % (they fall monotonically)
+print(" ".join(corpus.vocab.decode(speech[:25])), "…")
+print(f"the gradient keeps 1 % of its one-step size for {reach} words; "
+      f"fitted rate {gradients.fitted_rate(trained):.2f} per word; "
+      f"ρ(W_hh) = {gradients.spectral_radius(layer.weight_hh_l0):.2f}")
+viz.gradient_decay({"Chapter 3's word RNN": relative}, "A trained RNN, on a test speech",
+                   floor=0.01)
+plt.show()
+if setup.profile != "smoke":
+    assert 1 <= reach < T // 2  # the gradient fades within a few words
+
+# %% [markdown]
+# The trained network forgets fast: the gradient shrinks by the fitted rate with
+# every word, and after the number of words printed above it is a hundredth of
+# what it is one step back, so whatever depends on more distant words is learnt
+# from a signal buried under the near ones.
+#
+# ## 5.5 Exploding gradients, and clipping
+#
+# The other failure is sudden. Near a place where the network's dynamics change
+# qualitatively (a bifurcation), the loss can rise like a cliff: the gradient
+# there is huge, and one ordinary gradient step can throw the weights far from
+# where they were. Here is the loss of the smallest recurrent network there is,
+# one sigmoid unit $h_t = \sigma(w\,h_{t-1} + b)$ run for 50 steps from
+# $h_0 = 0.5$, with loss $(h_{50} - 0.7)^2$, over its two weights
+# {cite}`pascanu2013difficulty`.
+
+# %%
+w_grid = torch.linspace(2, 12, 201, dtype=torch.float64)
+b_grid = torch.linspace(-7, 2, 181, dtype=torch.float64)
+Wg, Bg = torch.meshgrid(w_grid, b_grid, indexing="ij")
+surface = gradients.one_unit_loss(Wg, Bg)
+paths = {clip: gradients.descend(7.0, -3.9, lr=0.5, steps=300, clip=clip)
+         for clip in (None, 0.5)}
+fig, ax = plt.subplots(figsize=(7, 4.5))
+image = ax.contourf(Wg, Bg, surface, levels=30, cmap="viridis")
+fig.colorbar(image, ax=ax, label="loss")
+for (clip, path), color in zip(paths.items(), ("white", "red")):
+    label = "no clipping" if clip is None else f"clipped at norm {clip}"
+    ax.plot(path[:, 0], path[:, 1], marker=".", ms=3, color=color, label=label)
+ax.set(xlabel="w", ylabel="b", title="A one-unit RNN: loss surface and gradient descent")
+ax.legend()
+plt.show()
+jumps = {clip: (p[1:] - p[:-1]).norm(dim=1).max().item() for clip, p in paths.items()}
+final = {clip: gradients.one_unit_loss(p[-1, 0], p[-1, 1]).item() for clip, p in paths.items()}
+for clip in paths:
+    print(f"clip {clip}: largest step {jumps[clip]:.2f}, final loss {final[clip]:.4f}")
+assert jumps[None] > 5 * jumps[0.5] and final[0.5] < final[None]
+
+# %% [markdown]
+# Without clipping, the descent creeps down the slope, reaches the wall, and
+# one step flings it to the far side; clipped, it takes a short step at the wall
+# and carries on down. **Clipping by norm** {cite}`pascanu2013difficulty` keeps
+# the direction of the gradient $g$ and bounds its length:
+#
+# $$g \leftarrow g \cdot \min\Big(1, \frac{g_{\max}}{\lVert g \rVert}\Big),
+# \qquad \lVert g \rVert = \sqrt{\textstyle\sum_i \lVert g_i \rVert^2}$$
+#
+# over all the parameters together. (The gradient descends a loss whose slope
+# is bounded wherever it is smooth; clipping bounds the step where it is not, so
+# that a cliff costs one short step instead of a leap.) From scratch:
+
+# %%
+viz.show_source(gradients.clip_grad_norm)
+
+# %% [markdown]
+# It must agree with PyTorch's, which `seqlm.train` uses. **Clipping by value**,
+# the other common recipe, cuts each coordinate to $[-c, c]$ on its own, so a
+# clipped gradient points somewhere else:
+
+# %%
+torch.manual_seed(seed)
+ours, theirs = torch.nn.Linear(6, 4), torch.nn.Linear(6, 4)
+theirs.load_state_dict(ours.state_dict())
+ours(torch.randn(8, 6)).pow(2).sum().backward()
+theirs.weight.grad, theirs.bias.grad = ours.weight.grad.clone(), ours.bias.grad.clone()
+norm_ours = gradients.clip_grad_norm(ours.parameters(), 0.5)
+norm_theirs = torch.nn.utils.clip_grad_norm_(theirs.parameters(), 0.5)
+gap = max((a.grad - b.grad).abs().max().item() for a, b in zip(ours.parameters(),
+                                                                   theirs.parameters()))
+print(f"norm before clipping {norm_ours:.3f} (torch {norm_theirs:.3f}); "
+      f"largest difference {gap:.1e}")
+assert gap < 1e-7 and abs(norm_ours - norm_theirs) < 1e-5
+g = torch.tensor([4.0, 0.3, -0.2])
+by_value = g.clamp(-0.5, 0.5)
+cosine = torch.dot(g, by_value) / (g.norm() * by_value.norm())
+print(f"g = {g.tolist()} clipped by value to {by_value.tolist()}: cosine with g {cosine:.2f}")
+assert cosine < 0.95
+
+# %% [markdown]
+# Now a real training run that falls off a cliff: a character-level RNN with
+# ReLU units, trained with plain SGD at a high learning rate (1.0), once without
+# clipping and once clipped at norm 1.
+
+# %%
+chars = data.load_shakespeare("char")
+char_train = chars.ids("train")[:size["explode_chars"]]
+char_valid = chars.ids("valid")[:40_000]
+runs = {}
+for clip in (None, 1.0):
+    torch.manual_seed(seed)
+    model = rnn.RNNLM(len(chars.vocab), 32, size["explode_hidden_size"], nonlinearity="relu")
+    runs[clip] = train.train(model, batches.StreamBatches(char_train, 32, 50),
+                             batches.StreamBatches(char_valid, 16, 200),
+                             size["explode_train"].replace(clip=clip), setup.device)
+fig, ax = plt.subplots(figsize=(6.5, 3.5))
+for clip, history in runs.items():
+    ax.plot(history.step, history.grad_norm, marker="o",
+            label="no clipping" if clip is None else f"clipped at {clip}")
+ax.set(xlabel="step", ylabel="mean gradient norm before clipping", yscale="log",
+       title="ReLU character RNN, SGD at rate 1.0")
+ax.legend()
+plt.show()
+for clip, history in runs.items():
+    best = (f"best valid loss {history.best_valid_loss:.2f} nats per character"
+            if math.isfinite(history.best_valid_loss) else "no finite valid loss")
+    print(f"clip {clip}: {history.nonfinite_steps} of {history.step[-1]} losses not finite; {best}")
+if setup.profile != "smoke":
+    assert runs[None].nonfinite_steps > 0 and runs[1.0].nonfinite_steps == 0
+
+# %% [markdown]
+# Without clipping the first large gradients send the weights to infinity, and
+# from then on every loss is `nan`; clipped, the same run trains. Clipping does
+# nothing for vanishing gradients, though: a short step in the right direction
+# is still a step that carries no information about the distant past.
+#
+# ## 5.6 The adding problem
+#
+# {cite:t}`hochreiter1997long` designed tasks that a network can only solve by
+# remembering across a long gap. In the **adding problem**, each sequence has $T$
+# steps, each with two inputs: a random number in $[0, 1]$ and a marker that is 1
+# at exactly two steps (one in each half) and 0 elsewhere. The target is the
+# sum of the two marked numbers. Predicting the constant 1 (the mean of the sum)
+# gives a mean squared error of $\mathrm{Var}(u_1 + u_2) = 2/12 = 1/6 \approx 0.167$:
+# that is the baseline to beat. A recurrent network reads the sequence and
+# predicts the sum from its last state (`seqlm.tasks.LastStateRegressor`).
+
+# %%
+BASELINE = 1 / 6
+short, long = size["adding_lengths"]
+
+
+def adding(length, cell="rnn", nonlinearity="tanh", init="default", lr=None):
+    """Train a recurrent regressor on the adding problem; its History and valid MSE."""
+    torch.manual_seed(seed)
+    model = tasks.LastStateRegressor(cell, 2, size["adding_hidden_size"], nonlinearity, init)
+    config_ = size["adding_train"] if lr is None else size["adding_train"].replace(lr=lr)
+    history = train.train(model, batches.AddingBatches(length, size["adding_batch_size"],
+                                                       config_.steps, seed=1),
+                          batches.AddingBatches(length, 256, 4, seed=2), config_, setup.device)
+    return model, history
+
+
+mse = {}
+for length in (short, long):
+    _, history = adding(length)
+    mse[length] = history.best_valid_loss
+    print(f"T = {length:3d}: best valid MSE {history.best_valid_loss:.4f} "
+          f"(baseline {BASELINE:.3f})")
+if setup.profile != "smoke":
+    assert mse[short] < 0.05          # learns it over a short gap
+    assert mse[long] > 0.9 * BASELINE  # stays at the baseline over a long one
+
+# %% [markdown]
+# At $T = 10$ the RNN learns the task; at $T = 100$ it stays at the baseline:
+# the two marked numbers are tens of steps before the prediction, and by 5.4 the
+# gradient from there is negligible.
+#
+# **Can a better start help?** Two recipes give the product of Jacobians a chance
+# at the start of training: an **orthogonal** $W_{hh}$ (all singular values 1),
+# and, for ReLU units, the **identity** $W_{hh} = I$ with zero biases (the IRNN of
+# {cite:t}`le2015simple`), which at the start copies the state unchanged from
+# step to step. At initialisation they do what they promise:
+
+# %%
+starts = {}
+xs, _ = next(batches.AddingBatches(long, 1, 1, seed=3)())
+for name, nonlinearity, init in [("default, tanh", "tanh", "default"),
+                                 ("orthogonal, tanh", "tanh", "orthogonal"),
+                                 ("identity, ReLU", "relu", "identity")]:
+    torch.manual_seed(seed)
+    layer = tasks.LastStateRegressor("rnn", 2, size["adding_hidden_size"], nonlinearity,
+                                     init).rnn.double()
+    J = gradients.state_jacobians(layer.weight_hh_l0, layer.weight_ih_l0,
+                                  layer.bias_ih_l0 + layer.bias_hh_l0, xs[0].double(),
+                                  activation=nonlinearity)
+    starts[name] = gradients.norms_by_distance(J).detach()
+viz.gradient_decay(starts, f"At initialisation, T = {long}")
+plt.show()
+far = {name: norms[-1].item() for name, norms in starts.items()}
+print("norm from the first step:", ", ".join(f"{n} {v:.2g}" for n, v in far.items()))
+assert far["identity, ReLU"] > 0.99 and far["orthogonal, tanh"] > far["default, tanh"]
+
+# %% [markdown]
+# And after the same training budget as above?
+
+# %%
+init_mse = {"default, tanh": mse[long]}
+for name, nonlinearity, init, lr in [("orthogonal, tanh", "tanh", "orthogonal", None),
+                                     ("identity, ReLU", "relu", "identity",
+                                      size["identity_lr"])]:
+    _, history = adding(long, "rnn", nonlinearity, init, lr)
+    init_mse[name] = history.best_valid_loss
+for name, value in init_mse.items():
+    print(f"T = {long}, {name:17s}: best valid MSE {value:.4f}")
+if setup.profile != "smoke":
+    assert all(value > 0.8 * BASELINE for value in init_mse.values())
+
+# %% [markdown]
+# Neither learns the task in this budget. A good start keeps the gradient alive
+# at step 0, but training changes the weights, and nothing keeps them in the
+# regime where the product neither vanishes nor explodes; {cite:t}`le2015simple`
+# needed far longer training for their IRNN. What is missing is a path through
+# time along which the gradient is *designed* to survive. That is the long
+# short-term memory of Chapter 6.
+#
+# ## 5.7 Results
+
+# %%
+headline = {f"adding problem valid MSE, RNN, T={length}": value for length, value in mse.items()}
+headline |= {f"adding problem valid MSE, RNN {name}, T={long}": value
+             for name, value in init_mse.items() if name != "default, tanh"}
+headline |= {"steps back with 1% of the gradient, Chapter 3 word RNN": reach,
+             "non-finite losses without clipping": runs[None].nonfinite_steps,
+             "non-finite losses clipped at 1": runs[1.0].nonfinite_steps}
+path = results.save(setup, headline, timer.seconds)
+print(f"{len(headline)} numbers written to {path.name} after {timer.seconds:.1f} s")
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **The sigmoid.** Repeat 5.3 with sigmoid cells. For which spectral radii
+#    must the gradient vanish? Check against $\gamma = 1/4$.
+# 2. **Clipping thresholds.** Train the ReLU character RNN at rate 1.0 with
+#    clipping at 0.1, 1 and 10. Which learns fastest, and why does the smallest
+#    threshold not win?
+# 3. **Where the state saturates.** For the trained word RNN, plot the fraction
+#    of units with $|h| > 0.99$ along the speech. How does it relate to how fast
+#    the gradient fades?
+# 4. **Graded assignment.** Compute the norms of Jacobian products, and clip a
+#    list of gradients by their global norm (assignment `05_gradients`).
