@@ -64,7 +64,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from seqlm import batches, config, data, metrics, ngram, results, rnn, train, viz
+from seqlm import batches, config, data, lm, metrics, ngram, results, rnn, viz
 
 setup = config.setup("03_rnn", profile, device, seed, results_dir, quiet)
 size, timer = setup.size, results.Timer()
@@ -153,10 +153,8 @@ for nonlinearity in ("tanh", "relu"):
 # %%
 corpus = data.load_shakespeare("word")
 V, EOS = len(corpus.vocab), corpus.vocab.stoi[data.EOS]
-ids = {s: corpus.ids(s)[:size["eval_tokens"] if s != "train" else size["train_tokens"]]
-       for s in data.SPLITS}
+ids = {s: lm.split_ids(corpus, size, s) for s in data.SPLITS}
 train_batches = batches.StreamBatches(ids["train"], size["batch_size"], size["bptt"])
-valid_batches = batches.StreamBatches(ids["valid"], 16, 100)
 print(f"{len(train_batches)} windows of {size['batch_size']} × {size['bptt']} tokens per epoch")
 x, y = next(train_batches())
 print("input :", " ".join(corpus.vocab.decode(x[0, :12])))
@@ -166,7 +164,7 @@ assert torch.equal(x[0, 1:], y[0, :-1])  # the target is the input shifted by on
 # %%
 torch.manual_seed(seed)
 word_model = rnn.RNNLM(V, **size["model"])
-word_history = train.train(word_model, train_batches, valid_batches, size["train"], setup.device)
+word_history = lm.fit(word_model, corpus, size, setup.device)  # these batches, AdamW, clipping
 steps = word_history.step[-1]
 passes = steps * size["batch_size"] * size["bptt"] / len(ids["train"])
 print(f"{size['model']['hidden_size']} units, {steps} steps ({passes:.1f} passes over the "
@@ -175,7 +173,7 @@ print(f"best valid perplexity {word_history.best_valid_ppl:.1f} "
       f"after {word_history.best_step} steps")
 viz.learning_curves({"RNN": word_history}, "Word-level RNN LM")
 plt.show()
-results.save_weights(setup, "word_model", word_model);  # Chapter 5 measures its gradients
+results.save_weights(setup, "word_model", word_model);  # Chapters 5 and 6 return to it
 
 # %% [markdown]
 # Validation perplexity (solid) at each evaluation; training perplexity (dashed)
@@ -189,8 +187,7 @@ results.save_weights(setup, "word_model", word_model);  # Chapter 5 measures its
 # Chapter 2's results file when it has been run with the same profile.
 
 # %%
-test_batches = batches.StreamBatches(ids["test"], 16, 100)
-rnn_ppl = math.exp(train.evaluate(word_model, test_batches, setup.device))
+rnn_ppl = math.exp(lm.test_loss(word_model, corpus, size, setup.device))
 kn = {n: ngram.KneserNey(n, modified=True).fit(ids["train"], V, EOS).perplexity(ids["test"])
       for n in (2, 3)}
 add_k = ngram.AddK(2, 0.01).fit(ids["train"], V, EOS).perplexity(ids["test"])
@@ -224,15 +221,12 @@ if setup.profile != "smoke":
 # %%
 chars = data.load_shakespeare("char")
 C = len(chars.vocab)
-char_ids = {s: chars.ids(s)[:size["char_tokens"]] for s in data.SPLITS}
+char_ids = {s: lm.split_ids(chars, size, s) for s in data.SPLITS}
 torch.manual_seed(seed)
 char_model = rnn.RNNLM(C, **size["char_model"])
-char_history = train.train(
-    char_model,
-    batches.StreamBatches(char_ids["train"], size["char_batch_size"], size["char_bptt"]),
-    batches.StreamBatches(char_ids["valid"], 16, 200), size["char_train"], setup.device)
-char_nats = train.evaluate(char_model, batches.StreamBatches(char_ids["test"], 16, 200),
-                           setup.device)
+char_history = lm.fit(char_model, chars, size, setup.device)
+char_nats = lm.test_loss(char_model, chars, size, setup.device)
+results.save_weights(setup, "char_model", char_model)
 newline = chars.vocab.stoi["\n"]
 char_kn = {n: metrics.cross_entropy(ngram.KneserNey(n, modified=True).fit(
     char_ids["train"], C, newline).prob(char_ids["test"])) for n in (3, 5)}

@@ -57,7 +57,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
-from seqlm import batches, config, data, gradients, results, rnn, tasks, train, viz
+from seqlm import batches, config, data, gradients, lm, results, rnn, tasks, train, viz
 
 setup = config.setup("05_gradients", profile, device, seed, results_dir, quiet)
 size, timer = setup.size, results.Timer()
@@ -216,14 +216,8 @@ V, EOS = len(corpus.vocab), corpus.vocab.stoi[data.EOS]
 chapter3 = config.sizes("03_rnn", setup.profile)
 torch.manual_seed(seed)
 word_model = rnn.RNNLM(V, **chapter3["model"])
-if not results.load_weights(setup, "03_rnn", "word_model", word_model):
-    print("Chapter 3's model is not there: training it again with Chapter 3's recipe")
-    train_ids = corpus.ids("train")[:chapter3["train_tokens"]]
-    valid_ids = corpus.ids("valid")[:chapter3["eval_tokens"]]
-    train.train(word_model, batches.StreamBatches(train_ids, chapter3["batch_size"],
-                                                  chapter3["bptt"]),
-                batches.StreamBatches(valid_ids, 16, 100),
-                chapter3["train"].replace(progress=not setup.quiet), setup.device)
+if not lm.load_or_fit(setup, "03_rnn", "word_model", word_model, corpus, chapter3):
+    print("Chapter 3's model was not there: trained again here with Chapter 3's recipe")
 word_model = word_model.cpu().double().eval()
 
 # %%

@@ -121,17 +121,25 @@ def random_problem(B: int, T: int, D: int, H: int, K: int, seed: int):
     return params, x, torch.randint(0, K, (B,), generator=g)
 
 
-def elman_rnn(weights: dict):
-    """A one-layer, batch-first ``nn.RNN`` with the given ``weight_ih_l0`` … ``bias_hh_l0``."""
+def torch_layer(kind: str, weights: dict):
+    """A one-layer, batch-first ``nn.RNN``, ``nn.LSTM`` or ``nn.GRU`` (``kind`` "rnn",
+    "lstm", "gru") with the given ``weight_ih_l0`` … ``bias_hh_l0``."""
     import torch
     from torch import nn
 
-    hidden, inputs = weights["weight_ih_l0"].shape
-    rnn = nn.RNN(inputs, hidden, batch_first=True).to(weights["weight_ih_l0"].dtype)
+    gates = {"rnn": 1, "lstm": 4, "gru": 3}[kind]
+    rows, inputs = weights["weight_ih_l0"].shape
+    layer = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[kind](
+        inputs, rows // gates, batch_first=True).to(weights["weight_ih_l0"].dtype)
     with torch.no_grad():
         for name, value in weights.items():
-            getattr(rnn, name).copy_(value)
-    return rnn
+            getattr(layer, name).copy_(value)
+    return layer
+
+
+def elman_rnn(weights: dict):
+    """A one-layer, batch-first ``nn.RNN`` with the given ``weight_ih_l0`` … ``bias_hh_l0``."""
+    return torch_layer("rnn", weights)
 
 
 # --------------------------------------------------------------------------- visible tests

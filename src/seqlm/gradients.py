@@ -127,6 +127,19 @@ def bound_rate(W_hh, activation: str) -> float:
     return gamma * largest_singular_value(W_hh)
 
 
+def input_gradient_norms(layer, x: torch.Tensor) -> torch.Tensor:
+    """‖∂h_T/∂x_s‖₂ for s = T … 1, by autograd, for any batch-first recurrent layer
+    (``nn.RNN``, ``nn.LSTM``, ``nn.GRU`` or the book's own) reading one sequence x (T, D):
+    how strongly the last state depends on the input s steps back, index 0 being the
+    last input. Unlike :func:`state_jacobians` it needs no formula for the cell."""
+    x = x.detach().clone().requires_grad_()
+    outputs, _ = layer(x.unsqueeze(0))
+    last = outputs[0, -1]                                           # h_T, (H,)
+    rows = [torch.autograd.grad(last[i], x, retain_graph=True)[0] for i in range(last.shape[0])]
+    jacobians = torch.stack(rows, dim=1)                            # (T, H, D)
+    return torch.linalg.matrix_norm(jacobians.double(), ord=2).flip(0).detach()
+
+
 # --------------------------------------------------------------------------- clipping
 
 def clip_grad_norm(parameters, max_norm: float) -> torch.Tensor:

@@ -64,3 +64,60 @@ class LSTM(StackedRecurrent):
 
     def stack_states(self, finals):
         return torch.stack([h for h, _ in finals]), torch.stack([c for _, c in finals])
+
+
+def cell_states(layer, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """The hidden and cell states of every step of a one-layer LSTM (``nn.LSTM`` or
+    :class:`LSTM`, same weights) reading one sequence x (T, input): two (T, H) tensors.
+    ``nn.LSTM`` returns only the last cell state; this runs :func:`lstm_cell` step by step."""
+    W_ih, W_hh = layer.weight_ih_l0, layer.weight_hh_l0
+    b_ih, b_hh = getattr(layer, "bias_ih_l0", None), getattr(layer, "bias_hh_l0", None)
+    h = c = x.new_zeros(1, W_hh.shape[1])
+    hs, cs = [], []
+    for t in range(x.shape[0]):
+        h, c = lstm_cell(x[t:t + 1], h, c, W_ih, W_hh, b_ih, b_hh)
+        hs.append(h[0])
+        cs.append(c[0])
+    return torch.stack(hs), torch.stack(cs)
+
+
+def cell_path_norms(layer, x: torch.Tensor) -> torch.Tensor:
+    """‖∂c_T/∂c_s‖₂ against the distance T - s = 1 … T, by autograd, for a one-layer LSTM
+    reading x (T, input): how much of a change to the cell state survives to the end,
+    through the forget gates and the gated paths both."""
+    W_ih, W_hh = layer.weight_ih_l0, layer.weight_hh_l0
+    b_ih, b_hh = getattr(layer, "bias_ih_l0", None), getattr(layer, "bias_hh_l0", None)
+    H = W_hh.shape[1]
+    h, c = x.new_zeros(1, H), x.new_zeros(1, H).requires_grad_()
+    earlier = []
+    for t in range(x.shape[0]):
+        earlier.append(c)
+        h, c = lstm_cell(x[t:t + 1], h, c, W_ih, W_hh, b_ih, b_hh)
+    rows = [torch.autograd.grad(c[0, i], earlier, retain_graph=True) for i in range(H)]
+    jacobians = torch.stack([torch.stack([g[0] for g in row]) for row in rows], dim=1)
+    return torch.linalg.matrix_norm(jacobians.double(), ord=2).flip(0).detach()
+
+
+GATE_ROWS = {"input": 0, "forget": 1, "candidate": 2, "output": 3}  # nn.LSTM's row blocks
+
+
+def open_gate_(layer, gate: str, logit: float = 40.0):
+    """Hold one gate of an ``nn.LSTM`` (or :class:`LSTM`) open at 1, in place, for good: its
+    weights are zeroed, its biases set so that σ(logit) = 1 in float32, and gradient hooks
+    keep them there. Pinning "forget" gives the variant ``no_forget`` (f = 1) and "output"
+    gives ``no_output`` (o = 1), at the speed of the library's layer."""
+    if gate not in ("forget", "output", "input"):
+        raise ValueError(f"only a sigmoid gate can be held open; got {gate!r}")
+    block = GATE_ROWS[gate]
+    for name, parameter in layer.named_parameters():
+        H = parameter.shape[0] // 4
+        rows = slice(block * H, (block + 1) * H)
+        with torch.no_grad():
+            if name.startswith("weight"):
+                parameter[rows] = 0.0
+            else:
+                parameter[rows] = logit / 2  # the two biases add up
+        mask = torch.ones_like(parameter)
+        mask[rows] = 0.0
+        parameter.register_hook(lambda grad, mask=mask: grad * mask)
+    return layer

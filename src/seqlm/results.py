@@ -172,3 +172,14 @@ def load_weights(setup: Setup, chapter: str, name: str, model) -> bool:
         return False
     model.load_state_dict(payload["state"])
     return True
+
+
+def metric(setup: Setup, chapter: str, name: str) -> float | None:
+    """A number another chapter wrote with this profile, or None when it has not run with
+    it (a chapter then computes the number itself)."""
+    path = Path(setup.results_dir) / f"{chapter}.json"
+    if not path.is_file():
+        return None
+    record = json.loads(path.read_text())
+    value = record["metrics"].get(name) if record.get("profile") == setup.profile else None
+    return math.inf if value == "inf" else value

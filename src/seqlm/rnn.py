@@ -79,7 +79,8 @@ class RNNLM(nn.Module):
 
         e_t = E[x_t],   h_t = cell(e_t, h_{t-1}),   p(x_{t+1} | x_{≤t}) = softmax(W_ho h_t + b_o)
 
-    with dropout on the embeddings, between layers and on the last layer's states.
+    with dropout on the embeddings, between layers (``layer_dropout``, by default the same)
+    and on the last layer's states.
     ``cell`` is "rnn" (Chapter 3), "lstm" (Chapter 6) or "gru" (Chapter 7); ``tie=True``
     uses the embedding table as the output weights, W_ho = E (Press and Wolf 2017; it
     needs embed_size = hidden_size). x (B, T) token ids -> logits (B, T, |V|) and the
@@ -89,14 +90,15 @@ class RNNLM(nn.Module):
 
     def __init__(self, vocab_size: int, embed_size: int, hidden_size: int, num_layers: int = 1,
                  nonlinearity: str = "tanh", dropout: float = 0.0, scratch: bool = False,
-                 tie: bool = False, cell: str = "rnn"):
+                 tie: bool = False, cell: str = "rnn", layer_dropout: float | None = None):
         super().__init__()
         if tie and embed_size != hidden_size:
             raise ValueError(f"tying the embedding to the output layer needs embed_size = "
                              f"hidden_size, got {embed_size} and {hidden_size}")
         self.embed = layers.init_features_(nn.Embedding(vocab_size, embed_size))
+        between = dropout if layer_dropout is None else layer_dropout
         self.rnn = recurrent_layer(cell, embed_size, hidden_size, num_layers, nonlinearity,
-                                   dropout if num_layers > 1 else 0.0, scratch)
+                                   between if num_layers > 1 else 0.0, scratch)
         self.drop = nn.Dropout(dropout)
         self.out = nn.Linear(hidden_size, vocab_size)
         if tie:

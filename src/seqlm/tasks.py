@@ -35,8 +35,9 @@ class LastStateRegressor(nn.Module):
     for the adding problem (:class:`seqlm.batches.AddingBatches`). x (B, T, input) ->
     ŷ (B,); no state is carried between batches (None). ``cell`` as in
     :func:`seqlm.rnn.recurrent_layer`; ``init`` sets the recurrent weights
-    (:func:`seqlm.gradients.init_recurrent_`); ``variant`` picks an LSTM variant
-    (:mod:`seqlm.lstm`, from scratch) for the gate ablations of Chapter 7.
+    (:func:`seqlm.gradients.init_recurrent_`); ``variant`` picks an LSTM variant of
+    :mod:`seqlm.lstm` for the gate ablations of Chapter 7 (a gate held open in
+    ``nn.LSTM``, or the book's own LSTM for the coupled gates).
     """
 
     def __init__(self, cell: str = "rnn", input_size: int = 2, hidden_size: int = 64,
@@ -45,15 +46,19 @@ class LastStateRegressor(nn.Module):
         super().__init__()
         from seqlm import gradients, lstm, rnn
 
-        if variant is not None:
-            if cell != "lstm":
-                raise ValueError("variants are LSTM variants: use cell='lstm'")
+        if variant not in (None, *lstm.VARIANTS):
+            raise ValueError(f"unknown LSTM variant {variant!r}; choose one of {lstm.VARIANTS}")
+        if variant is not None and cell != "lstm":
+            raise ValueError("variants are LSTM variants: use cell='lstm'")
+        if variant == "coupled":  # f = 1 - i: only the book's own LSTM computes it
             self.rnn = lstm.LSTM(input_size, hidden_size, variant=variant)
         else:
             self.rnn = rnn.recurrent_layer(cell, input_size, hidden_size,
                                            nonlinearity=nonlinearity)
+            if variant in ("no_forget", "no_output"):  # the same cell with a gate held at 1
+                lstm.open_gate_(self.rnn, variant.removeprefix("no_"))
         gradients.init_recurrent_(self.rnn, init)
-        if forget_bias is not None:
+        if forget_bias is not None and variant != "no_forget":
             gradients.set_forget_bias_(self.rnn, forget_bias)
         self.out = nn.Linear(hidden_size, 1)
 

@@ -162,6 +162,22 @@ CLIP_BY_VALUE = """
 def clip_by_norm(grads, max_norm):
     return [g.clamp(-max_norm, max_norm) for g in grads]   # each coordinate on its own
 """
+LSTM_IFOG = """
+def lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
+    i, f, o, g = (x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh).chunk(4, dim=-1)  # i, f, o, g: wrong
+    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+    return torch.sigmoid(o) * torch.tanh(c), c
+"""
+GRU_CHO = """
+def gru_step(x_t, h, W_ih, W_hh, b_ih, b_hh):
+    x_r, x_z, x_n = (x_t @ W_ih.T + b_ih).chunk(3, dim=-1)
+    W_hr, W_hz, W_hn = W_hh.chunk(3)
+    b_hr, b_hz, b_hn = b_hh.chunk(3)
+    r = torch.sigmoid(x_r + h @ W_hr.T + b_hr)
+    z = torch.sigmoid(x_z + h @ W_hz.T + b_hz)
+    n = torch.tanh(x_n + (r * h) @ W_hn.T + b_hn)   # the reset gate before the product
+    return (1 - z) * n + z * h
+"""
 WRONG_ADD_K = "def add_k(word, history, counts, k):\n    return 0.5\n"
 WRONG_PERPLEXITY = "def perplexity(probabilities):\n    return 4.0\n"
 
@@ -347,6 +363,10 @@ FAULTY = {
     # Later chapters' assignments: a plausible wrong answer loses exactly its part.
     "clips_by_value": ("05_gradients", {"clip_by_norm": CLIP_BY_VALUE}, {}, None,
                        {"test_clip_by_norm": 0, "test_jacobian_norms": 3, "score": 5}, 5),
+    "lstm_gate_order": ("06_lstm", {"lstm_step": LSTM_IFOG}, {}, None,
+                        {"test_lstm_step": 0, "score": 2}, 2),   # run_lstm uses the wrong step
+    "gru_reset_before": ("07_gru", {"gru_step": GRU_CHO}, {}, None,
+                         {"test_gru_step": 0, "score": 2}, 2),
     # Without the grader's helper the hidden tests cannot answer: those parts score 0.
     "deletes_grading_helper": ("01_ngrams", {}, {
         "kneser_ney": "import seqlm.exercises\ndel seqlm.exercises.answer\n"}, None,

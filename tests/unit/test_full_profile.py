@@ -7,7 +7,7 @@ from its sizes, and two training steps run on batches of the full shapes."""
 import pytest
 import torch
 
-from seqlm import batches, config, ffnn, rnn, train
+from seqlm import batches, config, ffnn, rnn, tasks, train
 
 V = 10_835  # the book's word vocabulary
 
@@ -37,3 +37,23 @@ def test_chapter_3(level):
     if level == "word":
         assert model.out.weight is model.embed.weight  # tied
     two_steps(model, batches.StreamBatches(ids, rows, bptt), size[f"{prefix}train"])
+
+
+@pytest.mark.parametrize("level", ["word", "char"])
+def test_chapter_6(level):
+    size = config.sizes("06_lstm", "full")
+    prefix = "" if level == "word" else "char_"
+    vocab = V if level == "word" else 80
+    rows, bptt = size[f"{prefix}batch_size"], 8  # the full width and depth, a short window
+    ids = torch.randint(0, vocab, (rows * (2 * bptt + 1),)).numpy()
+    for label, changes in (("full recipe", {}),) + (size["ablation"] if level == "word" else ()):
+        model = rnn.RNNLM(vocab, **(size[f"{prefix}model"] | changes))
+        two_steps(model, batches.StreamBatches(ids, rows, bptt), size[f"{prefix}train"])
+
+
+def test_chapter_6_adding():
+    size = config.sizes("06_lstm", "full")
+    for length in size["adding_lengths"]:
+        model = tasks.LastStateRegressor("lstm", 2, size["adding_hidden_size"], forget_bias=1.0)
+        two_steps(model, batches.AddingBatches(length, size["adding_batch_size"], 3),
+                  size["adding_train"])

@@ -114,3 +114,17 @@ def test_bad_sizes_are_clear_errors(bad):
         lstm.LSTM(**{"input_size": 3, "hidden_size": 4} | bad)
     with pytest.raises(ValueError):
         gru.GRU(**{"input_size": 3, "hidden_size": 4} | bad)
+
+
+@pytest.mark.parametrize("gate, variant", [("forget", "no_forget"), ("output", "no_output")])
+def test_a_gate_held_open_in_torch_equals_the_variant(gate, variant):
+    torch.manual_seed(4)
+    reference = nn.LSTM(3, 5, batch_first=True)
+    ours = lstm.LSTM(3, 5, variant=variant)
+    ours.load_state_dict(reference.state_dict())
+    lstm.open_gate_(reference, gate)
+    x = torch.randn(2, 7, 3)
+    torch.testing.assert_close(reference(x)[0], ours(x)[0], rtol=0, atol=1e-6)
+    reference(x)[0].sum().backward()
+    rows = slice(lstm.GATE_ROWS[gate] * 5, (lstm.GATE_ROWS[gate] + 1) * 5)
+    assert reference.weight_ih_l0.grad[rows].abs().sum() == 0  # and it stays open
