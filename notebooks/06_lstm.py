@@ -185,8 +185,10 @@ assert at_ten["forget-gate bias 1"] > 5 * at_ten["forget-gate bias 0"]
 
 # %%
 BASELINE = 1 / 6
-chapter5 = {T: results.metric(setup, "05_gradients", f"adding problem valid MSE, RNN, T={T}")
-            for T in size["adding_lengths"]}
+chapter5 = {
+    T: results.metric(setup, "05_gradients", f"adding problem valid MSE, RNN, T={T}")
+    for T in size["adding_lengths"]
+}
 
 
 def adding(length, forget_bias=1.0):
