@@ -205,8 +205,9 @@ def adding(length, forget_bias=1.0):
 adding_runs = {T: adding(T) for T in size["adding_lengths"]}
 for T, history in adding_runs.items():
     rnn_mse = chapter5.get(T)
+    rnn_text = "not run with this profile" if rnn_mse is None else f"{rnn_mse:.4f}"
     print(f"T = {T}: LSTM best valid MSE {history.best_valid_loss:.4f} "
-          f"(Chapter 5's RNN: {'not run with this profile' if rnn_mse is None else f'{rnn_mse:.4f}'}; "
+          f"(Chapter 5's RNN: {rnn_text}; "
           f"baseline {BASELINE:.3f})")
 fig, ax = plt.subplots(figsize=(6.5, 3.5))
 for T, history in adding_runs.items():
