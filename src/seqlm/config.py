@@ -207,6 +207,48 @@ SIZES = MappingProxyType({
                                                 clip=0.5, schedule="cosine", eval_every=500,
                                                 eval_batches=None)),
     },
+    "07_gru": {
+        # compare: RNN, LSTM and GRU, each sized to `lstm_hidden_size`'s parameter count and
+        # trained at its own rate (`lr`), once per seed, on the adding problem
+        # (`adding_train`, each length), the word LM (`word_train`) and the char LM
+        # (`char_train`); gates: the LSTM variants of Greff et al. on the adding problem;
+        # sweep: learning rates for the character LSTM and GRU (`sweep_train`); the rate
+        # in those TrainConfigs is replaced by each cell's (`lr`) or the swept one
+        "smoke": dict(seeds=(0,), adding_lengths=(20,), adding_hidden_size=8,
+                      adding_train=TrainConfig(steps=20, lr=3e-3, eval_every=10),
+                      train_tokens=20_000, eval_tokens=3_000, batch_size=8, bptt=20,
+                      word_embed_size=16, word_hidden_size=32,
+                      word_train=TrainConfig(steps=10, lr=1.0, eval_every=5, eval_batches=5),
+                      char_tokens=20_000, char_batch_size=8, char_bptt=50, char_hidden_size=16,
+                      char_train=TrainConfig(steps=10, lr=1.0, eval_every=5, eval_batches=5),
+                      lr=dict(rnn=3e-3, lstm=8e-3, gru=8e-3), gate_length=20,
+                      sweep_rates=(3e-3, 3e-2), sweep_train=TrainConfig(steps=10, lr=1.0,
+                                                                         eval_every=5,
+                                                                         eval_batches=2)),
+        "cpu": dict(seeds=(0, 1), adding_lengths=(100,), adding_hidden_size=64,
+                    adding_train=TrainConfig(steps=2000, lr=3e-3, eval_every=200),
+                    train_tokens=None, eval_tokens=None, batch_size=16, bptt=35,
+                    word_embed_size=64, word_hidden_size=128,
+                    word_train=TrainConfig(steps=250, lr=1.0, eval_every=125, eval_batches=10),
+                    char_tokens=None, char_batch_size=32, char_bptt=100, char_hidden_size=128,
+                    char_train=TrainConfig(steps=300, lr=1.0, eval_every=100, eval_batches=10),
+                    lr=dict(rnn=3e-3, lstm=8e-3, gru=8e-3), gate_length=100,
+                    sweep_rates=(1e-3, 3e-3, 1e-2, 3e-2, 1e-1),
+                    sweep_train=TrainConfig(steps=200, lr=1.0, eval_every=100, eval_batches=10)),
+        "full": dict(seeds=(0, 1, 2), adding_lengths=(100, 200), adding_hidden_size=64,
+                     adding_train=TrainConfig(steps=3000, lr=3e-3, eval_every=250),
+                     train_tokens=None, eval_tokens=None, batch_size=32, bptt=70,
+                     word_embed_size=256, word_hidden_size=512,
+                     word_train=TrainConfig(steps=2000, lr=1.0, clip=0.5, eval_every=500,
+                                            eval_batches=None),
+                     char_tokens=None, char_batch_size=64, char_bptt=100, char_hidden_size=512,
+                     char_train=TrainConfig(steps=1500, lr=1.0, clip=0.5, eval_every=500,
+                                            eval_batches=20),
+                     lr=dict(rnn=1e-3, lstm=2e-3, gru=2e-3), gate_length=100,
+                     sweep_rates=(3e-4, 1e-3, 3e-3, 1e-2, 3e-2),
+                     sweep_train=TrainConfig(steps=1000, lr=1.0, clip=0.5, eval_every=250,
+                                             eval_batches=10)),
+    },
 })
 
 

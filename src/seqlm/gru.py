@@ -57,3 +57,19 @@ class GRU(StackedRecurrent):
     def cell(self, x_t, h, W_ih, W_hh, b_ih, b_hh):
         h = gru_cell(x_t, h, W_ih, W_hh, b_ih, b_hh)
         return h, h
+
+
+def update_gates(layer, x: torch.Tensor) -> torch.Tensor:
+    """The update gate z_t of every step of a one-layer GRU (``nn.GRU`` or :class:`GRU`)
+    reading one sequence x (T, input): (T, H). z near 1 keeps the old state (the unit
+    integrates slowly, over many steps); near 0 it is replaced by the candidate."""
+    W_ih, W_hh = layer.weight_ih_l0, layer.weight_hh_l0
+    b_ih, b_hh = getattr(layer, "bias_ih_l0", None), getattr(layer, "bias_hh_l0", None)
+    h = x.new_zeros(1, W_hh.shape[1])
+    gates = []
+    for t in range(x.shape[0]):
+        x_z = linear(x[t:t + 1], W_ih, b_ih).chunk(3, dim=-1)[1]
+        h_z = linear(h, W_hh, b_hh).chunk(3, dim=-1)[1]
+        gates.append(torch.sigmoid(x_z + h_z)[0])
+        h = gru_cell(x[t:t + 1], h, W_ih, W_hh, b_ih, b_hh)
+    return torch.stack(gates)
