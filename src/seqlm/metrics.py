@@ -46,3 +46,35 @@ def tune_mixture(p_a, p_b, iterations: int = 200, tol: float = 1e-9) -> float:
         if done:
             break
     return weight
+
+
+def confusion(gold, predicted, classes: int) -> np.ndarray:
+    """counts[g, p]: how often class g (the truth) was predicted as p. (classes, classes)."""
+    gold, predicted = np.asarray(gold, dtype=np.int64), np.asarray(predicted, dtype=np.int64)
+    if gold.shape != predicted.shape:
+        raise ValueError("gold and predicted labels must have the same shape")
+    if gold.size and (min(gold.min(), predicted.min()) < 0
+                      or max(gold.max(), predicted.max()) >= classes):
+        raise ValueError(f"labels must lie in 0 … {classes - 1}")
+    return np.bincount(gold * classes + predicted, minlength=classes ** 2).reshape(classes,
+                                                                                  classes)
+
+
+def precision_recall_f1(counts: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Per class, from a confusion matrix: precision = right / predicted, recall = right /
+    true, F1 their harmonic mean; 0 where a denominator is 0."""
+    right = np.diag(counts).astype(float)
+    predicted, true = counts.sum(0), counts.sum(1)
+    precision = np.divide(right, predicted, out=np.zeros_like(right), where=predicted > 0)
+    recall = np.divide(right, true, out=np.zeros_like(right), where=true > 0)
+    total = precision + recall
+    f1 = np.divide(2 * precision * recall, total, out=np.zeros_like(right), where=total > 0)
+    return precision, recall, f1
+
+
+def macro_f1(counts: np.ndarray, exclude=()) -> float:
+    """The mean of the per-class F1 scores, the classes in ``exclude`` left out (for
+    punctuation, the class "none", which would otherwise dominate)."""
+    f1 = precision_recall_f1(counts)[2]
+    kept = [c for c in range(len(f1)) if c not in set(exclude)]
+    return float(np.mean(f1[kept]))

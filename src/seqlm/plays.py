@@ -47,3 +47,25 @@ def speeches(split: str, kinds: tuple[str, ...] | None = KINDS) -> list[PlaySpee
         raise ValueError(f"unknown split {split!r}; choose one of {', '.join(data.SPLITS)}")
     return [s for s in _all_speeches()
             if data.split_of(s.play) == split and (kinds is None or s.kind in kinds)]
+
+
+def kind_batches(examples: list[PlaySpeech], table, batch_size: int, max_length: int | None,
+                 shuffle: bool = False, seed: int = 0):
+    """Padded batches of speeches for "which kind of play?": x (B, T) ids of ``table``
+    (a :class:`seqlm.tokens.TokenTable`) of each speech's tokens, cut at ``max_length``;
+    y (B,) the index of its kind in KINDS."""
+    from seqlm.batches import PaddedBatches
+
+    return PaddedBatches([table.encode(s.tokens()) for s in examples],
+                         [KINDS.index(s.kind) for s in examples], batch_size, table.pad_id,
+                         shuffle=shuffle, seed=seed, max_length=max_length)
+
+
+def evenly_spaced(examples: list, count: int | None) -> list:
+    """``count`` examples spread evenly over the list (so every play and kind is in a
+    small sample); all of them for None."""
+    if count is None:
+        return list(examples)
+    if count < 1:
+        raise ValueError(f"count must be ≥ 1 or None, got {count!r}")
+    return list(examples[::max(1, len(examples) // count)][:count])

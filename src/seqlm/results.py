@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import time
 from pathlib import Path
 
@@ -113,6 +114,26 @@ def ranks(values: list[float], tolerance: float = TIE_TOLERANCE) -> list[str]:
     return out
 
 
+TASK_PREFIX = "punctuation test macro F1, "
+LABELS_SUFFIX = re.compile(r", (?P<share>[\d.]+)% of labels$")
+
+
+def task_table(records: list[dict]) -> list[tuple[str, str, float, str]]:
+    """Every punctuation tagger's test macro F1 (Chapters 8 and 9): (label share, model,
+    macro F1, chapter), by share of the labels and then best first. A model trained on
+    all of its chapter's labelled lines has share "all"."""
+    rows = []
+    for r in records:
+        for name, value in r["metrics"].items():
+            if name.startswith(TASK_PREFIX) and value is not None:
+                model = name[len(TASK_PREFIX):]
+                match = LABELS_SUFFIX.search(model)
+                share = f"{match['share']} %" if match else "all"
+                rows.append((share, LABELS_SUFFIX.sub("", model), float(value), r["chapter"]))
+    order = lambda row: (math.inf if row[0] == "all" else float(row[0][:-2]), -row[2])
+    return sorted(rows, key=order)
+
+
 def _provenance(record: dict) -> str:
     return f"profile `{record['profile']}` on `{record['device']}`, {record['seconds']:.0f} s"
 
@@ -141,6 +162,15 @@ def render_markdown(records: list[dict], titles: dict[str, str] | None = None) -
                          f"{', '.join(infinite)}.")
         parts.append(f"\nRanks marked = are within {TIE_TOLERANCE:.0%} of each other, about the "
                      "spread between runs of a trained model with different seeds.\n")
+        tasks = task_table([r for r in records if r["profile"] == profile])
+        if tasks:
+            parts += [f"## Punctuation restoration, test macro F1, profile `{profile}`\n",
+                      "Higher is better; the share of the labelled training lines each "
+                      "tagger learned from (\"all\": every line its chapter uses).\n",
+                      "| labels | model | macro F1 | chapter |", "| ---: | --- | ---: | --- |"]
+            parts += [f"| {share} | {model} | {_cell(v)} | {titles.get(chapter, chapter)} |"
+                      for share, model, v, chapter in tasks]
+            parts.append("")
     for r in records:
         parts.append(f"## {titles.get(r['chapter'], r['chapter'])}\n\n{_provenance(r)}\n\n"
                      "| metric | value |\n| --- | ---: |")

@@ -5,10 +5,11 @@ The echo task's batches are :class:`seqlm.batches.EchoBatches`.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 from torch import nn
 
-from seqlm.train import evaluating
+from seqlm.train import IGNORE_INDEX, evaluating
 
 
 def accuracy(model, batches, skip: int = 0) -> float:
@@ -66,3 +67,18 @@ class LastStateRegressor(nn.Module):
         """x: (B, T, input) -> predictions (B,), None."""
         outputs, _ = self.rnn(x)
         return self.out(outputs[:, -1]).squeeze(-1), None
+
+
+def confusion_matrix(model, batches, classes: int) -> np.ndarray:
+    """counts[gold, predicted] of a tagger (y (B, T), padding ``IGNORE_INDEX``) or a
+    classifier (y (B,)) over ``batches``: (classes, classes)."""
+    from seqlm.metrics import confusion
+
+    gold, predicted = [], []
+    with evaluating(model) as device:
+        for x, y in batches():
+            guess = model(x.to(device))[0].argmax(-1).cpu()
+            keep = y != IGNORE_INDEX
+            gold.append(y[keep])
+            predicted.append(guess[keep])
+    return confusion(torch.cat(gold).numpy(), torch.cat(predicted).numpy(), classes)

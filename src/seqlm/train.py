@@ -43,6 +43,10 @@ class LanguageModel(Protocol):
     (B, T, classes) scores for targets (B, T) whose padding is ``IGNORE_INDEX``, a
     classifier (B, classes) for targets (B,), a regressor (B,) predictions for real
     targets (B,); they carry no state between batches and return None.
+
+    A model whose training loss is not a cross-entropy of its outputs (ELMo's biLM: a
+    sampled softmax, two directions) also has ``model.loss(x, y, state) -> (loss,
+    state)``, the mean loss per target, which :func:`loss_of` then calls instead.
     """
 
     def __call__(self, x: torch.Tensor, state: Any = None) -> tuple[torch.Tensor, Any]: ...
@@ -88,7 +92,9 @@ IGNORE_INDEX = -100  # a class target that is padding: no loss, not counted
 def loss_of(model, x, y, state):
     """The mean loss of one batch, and the new state. Class targets (integer ``y``) give the
     cross-entropy in nats per target, padding (``IGNORE_INDEX``) left out; real-valued
-    targets give the mean squared error."""
+    targets give the mean squared error; a model with its own ``loss`` method computes it."""
+    if hasattr(model, "loss"):
+        return model.loss(x, y, state)
     output, state = model(x, state)
     if y.is_floating_point():
         return F.mse_loss(output.reshape(y.shape), y), state

@@ -57,3 +57,93 @@ def test_chapter_6_adding():
         model = tasks.LastStateRegressor("lstm", 2, size["adding_hidden_size"], forget_bias=1.0)
         two_steps(model, batches.AddingBatches(length, size["adding_batch_size"], 3),
                   size["adding_train"])
+
+
+def test_chapter_5():
+    size = config.sizes("05_gradients", "full")
+    for length in size["adding_lengths"]:
+        for init in ("default", "orthogonal", "identity"):
+            model = tasks.LastStateRegressor("rnn", 2, size["adding_hidden_size"],
+                                             nonlinearity="relu" if init == "identity" else "tanh",
+                                             init=init)
+            two_steps(model, batches.AddingBatches(length, size["adding_batch_size"], 3),
+                      size["adding_train"])
+    ids = torch.randint(0, 80, (16 * 41,)).numpy()
+    model = rnn.RNNLM(80, 32, size["explode_hidden_size"], nonlinearity="relu")
+    two_steps(model, batches.StreamBatches(ids, 16, 40), size["explode_train"])
+
+
+@pytest.mark.parametrize("level", ["word", "char"])
+def test_chapter_7(level):
+    from seqlm import layers
+
+    size = config.sizes("07_gru", "full")
+    prefix = "word_" if level == "word" else "char_"
+    vocab, embed = (V, size["word_embed_size"]) if level == "word" else (80, 32)
+    rows, bptt = size["batch_size" if level == "word" else "char_batch_size"], 8
+    ids = torch.randint(0, vocab, (rows * (2 * bptt + 1),)).numpy()
+    budget = layers.parameter_count(rnn.RNNLM(vocab, embed, size[f"{prefix}hidden_size"],
+                                              cell="lstm"))
+    for cell in ("rnn", "lstm", "gru"):
+        hidden = layers.matching_size(budget, lambda H: layers.parameter_count(
+            rnn.RNNLM(vocab, embed, H, cell=cell)), high=4 * size[f"{prefix}hidden_size"])
+        model = rnn.RNNLM(vocab, embed, hidden, cell=cell)
+        assert abs(layers.parameter_count(model) - budget) / budget < 0.02
+        two_steps(model, batches.StreamBatches(ids, rows, bptt),
+                  size[f"{prefix}train"].replace(lr=size["lr"][cell]))
+    for length in size["adding_lengths"]:
+        for variant in ("no_forget", "no_output", "coupled"):
+            model = tasks.LastStateRegressor("lstm", 2, size["adding_hidden_size"],
+                                             forget_bias=1.0, variant=variant)
+            two_steps(model, batches.AddingBatches(length, 64, 3), size["adding_train"])
+
+
+@pytest.fixture(scope="module")
+def table():
+    from seqlm import tokens
+
+    return tokens.plays_table()
+
+
+def tagging_source(table, rows):
+    from seqlm import punctuation
+
+    lines = punctuation.lines("valid")[:rows]
+    return punctuation.batches(lines, table, rows)
+
+
+def test_chapter_8(table):
+    from seqlm import bilstm, plays, punctuation
+
+    size = config.sizes("08_bilstm", "full")
+    source = tagging_source(table, size["batch_size"])
+    for layers in size["stacks"]:
+        embedder = bilstm.LearnedEmbedding(table, size["embed_size"])
+        encoder = bilstm.Encoder(embedder, size["hidden_size"], table.pad_id, layers,
+                                 dropout=size["dropout"])
+        two_steps(bilstm.Tagger(encoder, len(punctuation.LABELS)), source, size["tag_train"])
+    speeches = plays.kind_batches(plays.speeches("valid")[:size["batch_size"]], table,
+                                  size["batch_size"], size["max_speech_tokens"])
+    embedder = bilstm.LearnedEmbedding(table, size["embed_size"])
+    encoder = bilstm.Encoder(embedder, size["kind_hidden_size"], table.pad_id)
+    two_steps(bilstm.Classifier(encoder, 3), speeches, size["kind_train"])
+    two_steps(bilstm.BagOfWords(table, 3), speeches, size["bow_train"])
+
+
+def test_chapter_9(table):
+    from seqlm import bilstm, elmo, punctuation
+
+    size = config.sizes("09_elmo", "full")
+    counts = torch.ones(table.pad_id)
+    bilm = elmo.BiLM(table, counts, size["bilm_size"], samples=size["samples"])
+    ids = torch.randint(0, table.pad_id, (size["bilm_batch_size"] * 2 * size["bilm_bptt"],))
+    stream = batches.AlignedStreams(ids.numpy(), ids.numpy(), size["bilm_batch_size"],
+                                    size["bilm_bptt"])
+    two_steps(bilm, stream, size["bilm_train"])
+    source = tagging_source(table, size["batch_size"])
+    for kind in elmo.ElmoInput.KINDS:
+        inputs = elmo.ElmoInput(kind, table, size["embed_size"], bilm, eos_id=1)
+        encoder = bilstm.Encoder(inputs, size["hidden_size"], table.pad_id,
+                                 dropout=size["dropout"])
+        two_steps(bilstm.Tagger(encoder, len(punctuation.LABELS)), source,
+                  config.TrainConfig(steps=2, lr=size["lr"]))

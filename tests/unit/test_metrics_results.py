@@ -105,3 +105,23 @@ def test_close_numbers_share_a_rank_and_infinities_go_to_a_note():
     page = results.render_markdown(records)
     assert "| =1 | KN | 120.0 |" in page and "| =1 | interp | 120.5 |" in page
     assert "| MLE |" not in page and "Infinite perplexity" in page and "MLE (01_ngrams)" in page
+
+
+def test_the_results_page_has_a_task_table_by_label_share():
+    records = [
+        {"chapter": "09_elmo", "profile": "cpu", "device": "cpu", "seconds": 1.0,
+         "metrics": {"punctuation test macro F1, elmo, 1% of labels": 0.2,
+                     "punctuation test macro F1, learned, 1% of labels": 0.3,
+                     "punctuation test macro F1, elmo, 100% of labels": 0.5}},
+        {"chapter": "08_bilstm", "profile": "cpu", "device": "cpu", "seconds": 1.0,
+         "metrics": {"punctuation test macro F1, bidirectional × 1": 0.4}},
+        {"chapter": "08_bilstm", "profile": "smoke", "device": "cpu", "seconds": 1.0,
+         "metrics": {"punctuation test macro F1, bidirectional × 1": 0.0}},
+    ]
+    rows = results.task_table(records[:2])
+    assert rows == [("1 %", "learned", 0.3, "09_elmo"), ("1 %", "elmo", 0.2, "09_elmo"),
+                    ("100 %", "elmo", 0.5, "09_elmo"), ("all", "bidirectional × 1", 0.4,
+                                                        "08_bilstm")]
+    page = results.render_markdown(records)
+    assert page.count("## Punctuation restoration") == 2          # one table per profile
+    assert "| 1 % | learned | 0.300 |" in page

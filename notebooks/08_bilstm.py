@@ -1,0 +1,408 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3 (ipykernel)
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # 8. Bidirectional and stacked LSTMs
+#
+# Every model so far read text left to right, because a language model must: it
+# predicts the next word, so it may not look at it. Many tasks are not like that.
+# To decide whether a comma follows a word, the words *after* it matter as much
+# as those before. This chapter reads each sequence in both directions at once,
+# stacks such layers, and puts them to work on two labelled tasks built from the
+# plays.
+#
+# **In this chapter you will**
+#
+# - sort sequence tasks by what they map to what, and see why only the language
+#   model must not look ahead;
+# - build a bidirectional LSTM from two of Chapter 6's LSTMs and prove it equal to
+#   `torch.nn.LSTM(bidirectional=True)`, padded batches included;
+# - restore the punctuation of Shakespeare's lines with left-to-right,
+#   bidirectional and stacked taggers, and see which marks need the right-hand
+#   context;
+# - guess the kind of play a speech comes from, against a bag of words;
+# - weigh what reading both ways costs.
+
+# %% tags=["hide-input"]
+# Colab: install the course package when it is missing. Elsewhere this does nothing.
+import importlib.util
+import subprocess
+import sys
+
+if "google.colab" in sys.modules and importlib.util.find_spec("seqlm") is None:
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q",
+                    "seqlm @ git+https://github.com/seqlm-course/sequence-models"], check=True)
+
+# %% tags=["parameters", "hide-input"]
+profile = None      # smoke | cpu | full | auto; None: $SEQLM_PROFILE, else auto
+device = None       # cpu | cuda | auto; None: $SEQLM_DEVICE, else auto
+seed = 0
+results_dir = None  # where the headline numbers go; None: _build/results
+quiet = None        # True: no progress bars; None: quiet under CI
+
+# %% tags=["hide-input"]
+from collections import Counter
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from seqlm import (bilstm, config, metrics, plays, punctuation, results, tasks, tokens, train,
+                   viz)
+
+setup = config.setup("08_bilstm", profile, device, seed, results_dir, quiet)
+size, timer = setup.size, results.Timer()
+print(f"profile {setup.profile}, device {setup.device}")
+
+# %% [markdown]
+# ## 8.1 A map of sequence tasks
+#
+# The lectures sort sequence tasks by the shape of what goes in and what comes out:
+#
+# | task | in | out | example | may look ahead? |
+# | --- | --- | --- | --- | --- |
+# | language model (autoregressive) | $x_1 \dots x_t$ | $x_{t+1}$ | Chapters 2–7 | **no** |
+# | tagging (one to one) | $x_1 \dots x_T$ | $y_1 \dots y_T$ | punctuation, parts of speech | yes |
+# | classification (many to one) | $x_1 \dots x_T$ | $y$ | sentiment, the kind of play | yes |
+# | sequence to sequence | $x_1 \dots x_T$ | $y_1 \dots y_{T'}$ | translation | yes (the input) |
+#
+# A language model that looked at $x_{t+1}$ while predicting it would learn to
+# copy, and its perplexity would mean nothing. Everything else is given its whole
+# input before it answers, so a tag $y_t$ may depend on $x_{t+1}, \dots, x_T$ as
+# well as on $x_1, \dots, x_t$. A left-to-right RNN cannot use the first of
+# those; a **bidirectional** one {cite:p}`schuster1997bidirectional` can.
+
+# %% [markdown]
+# ## 8.2 Two labelled tasks from the plays
+#
+# **Punctuation restoration.** One example is one line of dialogue: its words,
+# lower-cased, with the punctuation taken out; each word is labelled with the mark
+# that followed it (`, ; :` count as one class, "comma"). The labels are real, they
+# cost nothing to make, and some of them can only be guessed from what comes
+# after. The metric is F1 per mark and their average (the *macro* F1), leaving
+# out "none", which a tagger that never predicts a mark would get mostly right.
+
+# %%
+train_lines = punctuation.lines("train")[:size["train_lines"]]
+valid_lines = punctuation.lines("valid")[:size["eval_lines"]]
+test_lines = punctuation.lines("test")[:size["eval_lines"]]
+for line in test_lines[:4]:
+    print(" ".join(f"{w}/{punctuation.LABELS[y]}" for w, y in zip(line.words, line.labels)))
+print()
+for split, examples in (("train", train_lines), ("valid", valid_lines), ("test", test_lines)):
+    counts = punctuation.label_counts(examples)
+    total = sum(counts.values())
+    print(f"{split:5s}: {len(examples):6d} lines, {total:7d} words; "
+          + ", ".join(f"{k} {v / total:.1%}" for k, v in counts.items()))
+
+# %% [markdown]
+# More than four words in five carry no mark, and a question or exclamation mark
+# follows about one word in a hundred: rare classes, which is what the macro F1
+# is for. **Which kind of play.** One example is one speech; its label is the
+# folder the corpus files its play under. The split by play holds out one play of
+# each kind for validation and one for test, so the classifier must generalise to
+# a play it has never seen, not recognise its characters.
+
+# %%
+kind_train, kind_valid, kind_test = (plays.evenly_spaced(plays.speeches(split),
+                                                         size["kind_speeches"])
+                                     for split in ("train", "valid", "test"))
+for split, examples in (("train", kind_train), ("valid", kind_valid), ("test", kind_test)):
+    shares = {k: sum(s.kind == k for s in examples) / len(examples) for k in plays.KINDS}
+    print(f"{split:5s}: {len(examples):5d} speeches; "
+          + ", ".join(f"{k} {v:.0%}" for k, v in shares.items()))
+
+# %% [markdown]
+# ## 8.3 Reading both ways
+#
+# A bidirectional layer runs two independent LSTMs over the same sequence, one
+# from the first token to the last and one from the last to the first, and puts
+# their states side by side:
+#
+# $$\overrightarrow{h}_t = \mathrm{LSTM}_\rightarrow(x_1, \dots, x_t), \qquad
+# \overleftarrow{h}_t = \mathrm{LSTM}_\leftarrow(x_T, \dots, x_t), \qquad
+# h_t = [\overrightarrow{h}_t ; \overleftarrow{h}_t].$$
+#
+# So $h_t$ has read the whole sequence, with $x_t$ at the freshest end of both
+# halves. The two directions share nothing; the layer has twice the LSTM's
+# parameters and twice its work, but the two passes are independent and can run
+# at the same time.
+#
+# In a padded batch, "from the last token" means each sequence's *own* last
+# token. Flipping the whole padded row would start the backward LSTM on padding
+# and shift every state. `seqlm.bilstm.reverse_padded` reverses only the real
+# tokens:
+
+# %%
+viz.show_source(bilstm.reverse_padded)
+x_demo = torch.arange(1, 6).float().repeat(2, 1)[..., None]   # two rows 1 … 5, (2, 5, 1)
+print(bilstm.reverse_padded(x_demo, torch.tensor([5, 3]))[..., 0])
+
+# %% [markdown]
+# `seqlm.bilstm.Bidirectional` wraps a forward and a backward `seqlm.lstm.LSTM`
+# (Chapter 6's, written out step by step), and `BiLSTM` stacks such layers. With
+# weights copied from `nn.LSTM(bidirectional=True)`, which reads padded batches
+# through `pack_padded_sequence`, they agree on a batch of sequences of lengths 9,
+# 4 and 1, outputs and gradients:
+
+# %%
+viz.show_source(bilstm.Bidirectional.forward)
+torch.manual_seed(seed)
+reference = nn.LSTM(5, 7, num_layers=2, batch_first=True, bidirectional=True)
+ours = bilstm.BiLSTM(5, 7, num_layers=2).copy_from(reference)
+x = torch.randn(3, 9, 5, requires_grad=True)
+lengths = torch.tensor([9, 4, 1])
+packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
+expected, _ = pad_packed_sequence(reference(packed)[0], batch_first=True, total_length=9)
+got = ours(x, lengths)
+output_gap = (expected - got).abs().max().item()
+grad_expected = torch.autograd.grad(expected.square().sum(), x)[0]
+grad_got = torch.autograd.grad(got.square().sum(), x)[0]
+grad_gap = (grad_expected - grad_got).abs().max().item()
+print(f"largest difference from nn.LSTM: outputs {output_gap:.1e}, input gradients {grad_gap:.1e}")
+assert output_gap < 1e-5 and grad_gap < 1e-5
+
+# %% [markdown]
+# The property padding must have: a sequence's outputs do not depend on what
+# else is in its batch. The second sequence alone, and beside longer ones with
+# random junk in its padding, gives the same outputs in both directions:
+
+# %%
+alone = ours(x[1:2, :4], lengths[1:2])
+junk = x.detach().clone()
+junk[1, 4:] = 100 * torch.randn(5, 5)                       # garbage where padding is
+in_batch = ours(junk, lengths)[1:2, :4]
+pad_gap = (alone - in_batch).abs().max().item()
+print(f"alone vs. in a padded batch: largest difference {pad_gap:.1e}; "
+      f"outputs past its end: {ours(junk, lengths)[1, 4:].abs().max().item():.1f}")
+assert pad_gap < 1e-5
+
+# %% [markdown]
+# **Stacking.** Layer $k + 1$ reads layer $k$'s $[\overrightarrow{h} ;
+# \overleftarrow{h}]$, so from the second layer on each direction sees what the
+# other direction of the layer below found. Dropout between layers
+# {cite:p}`zaremba2014recurrent` keeps deep stacks from memorising their training
+# data. For training we use `nn.LSTM` itself (cuDNN on a GPU; it equals ours, as
+# just checked) inside `seqlm.bilstm.Encoder`, which packs padded batches.
+
+# %% [markdown]
+# ## 8.4 Restoring punctuation
+#
+# A tagger embeds each word, reads the line with an LSTM encoder and scores the
+# five labels at every word (`seqlm.bilstm.Tagger`). We train five of them with the
+# same recipe and budget: a left-to-right one, and bidirectional stacks of
+# increasing depth. The loss and the scores skip the padding.
+
+# %%
+table = tokens.plays_table()
+LABELS = punctuation.LABELS
+
+
+def tag_batches(examples, shuffle=False):
+    batch_size = size["batch_size"] if shuffle else 256
+    return punctuation.batches(examples, table, batch_size, shuffle, seed)
+
+
+def encoder(embedder, layers=1, bidirectional=True, hidden=None):
+    return bilstm.Encoder(embedder, hidden or size["hidden_size"], table.pad_id, layers,
+                          bidirectional, size["dropout"])
+
+
+def fit_tagger(layers=1, bidirectional=True):
+    torch.manual_seed(seed)
+    model = bilstm.Tagger(encoder(bilstm.LearnedEmbedding(table, size["embed_size"]), layers,
+                                  bidirectional), len(LABELS))
+    history = train.train(model, tag_batches(train_lines, shuffle=True),
+                          tag_batches(valid_lines), size["tag_train"], setup.device)
+    return model, history
+
+
+names = ["left to right"] + [f"bidirectional × {k}" for k in size["stacks"]]
+taggers, seconds = {}, {}
+for name, (layers, both) in zip(names, [(1, False)] + [(k, True) for k in size["stacks"]]):
+    taggers[name], history = fit_tagger(layers, both)
+    seconds[name] = history.seconds
+confusions = {name: tasks.confusion_matrix(model, tag_batches(test_lines), len(LABELS))
+              for name, model in taggers.items()}
+
+# %% [markdown]
+# The majority baseline tags every word "none": its F1 on every mark, and so its
+# macro F1, is 0. The test plays' scores, F1 per mark and the macro average:
+
+# %%
+majority = np.zeros_like(confusions[names[0]])
+majority[:, 0] = confusions[names[0]].sum(1)            # everything predicted "none"
+macro = {name: metrics.macro_f1(c, exclude=(0,)) for name, c in confusions.items()}
+macro_majority = metrics.macro_f1(majority, exclude=(0,))
+print(f"{'model':22s} " + " ".join(f"{label:>11s}" for label in LABELS[1:]) + "   macro F1")
+for name, counts in ({"majority": majority} | confusions).items():
+    f1 = metrics.precision_recall_f1(counts)[2]
+    print(f"{name:22s} " + " ".join(f"{v:11.3f}" for v in f1[1:])
+          + f"   {metrics.macro_f1(counts, exclude=(0,)):8.3f}")
+
+# %% [markdown]
+# Reading both ways wins by far, and both taggers beat the majority baseline.
+# Where the gain comes from shows in the per-mark scores: a line's last word
+# usually takes a period, a question or an exclamation mark, and a left-to-right
+# tagger cannot know that a word is the last one, since the end of the line is to
+# its right. It gains on commas too (in the training lines the word after a comma
+# is "and" 9 % of the time, "i" 6 %, "my" 3 %, "but" and "sir" 2 % each: words the
+# left-to-right tagger has not read yet when it decides), but less. Depth is
+# another matter: each layer adds parameters to train in the same number of steps,
+# and the table shows whether the second and third layers paid for themselves in
+# this budget; the rare marks are where an undertrained model gives up first.
+
+# %%
+bi = names[1]
+gain = (metrics.precision_recall_f1(confusions[bi])[2]
+        - metrics.precision_recall_f1(confusions["left to right"])[2])
+for label, value in zip(LABELS[1:], gain[1:]):
+    print(f"F1 gain from the right-hand context, {label:11s}: {value:+.3f}")
+if setup.profile != "smoke":
+    assert macro[bi] > macro["left to right"] > macro_majority
+    ends = [LABELS.index(k) for k in ("period", "question", "exclamation")]
+    assert gain[ends].mean() > gain[LABELS.index("comma")], "the line-ending marks gain most"
+
+# %% [markdown]
+# Where the best tagger goes wrong: each row of the confusion matrix is a true
+# label, spread over what was predicted (each row sums to 1).
+
+# %%
+best = max(names[1:], key=macro.get)
+counts = confusions[best]
+shares = counts / counts.sum(1, keepdims=True).clip(min=1)
+fig, ax = plt.subplots(figsize=(5.5, 4.5))
+image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+ax.set_xticks(range(len(LABELS)), LABELS, rotation=30)
+ax.set_yticks(range(len(LABELS)), LABELS)
+for (i, j), value in np.ndenumerate(shares):
+    ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
+            color="white" if value > 0.5 else "black")
+ax.set(xlabel="predicted", ylabel="true", title=f"Test confusion, {best}")
+fig.colorbar(image, ax=ax, fraction=0.046)
+plt.show()
+
+# %% [markdown]
+# Some test lines with the punctuation the best tagger restored, beside the truth:
+
+# %%
+model = taggers[best].eval()
+shown = test_lines[:: max(1, len(test_lines) // 8)][:8]
+with torch.no_grad():
+    x, _ = next(tag_batches(shown)())
+    guesses = model(x.to(setup.device))[0].argmax(-1).cpu()
+for line, guess in zip(shown, guesses):
+    restored = punctuation.TaggedLine(line.words, tuple(guess[:len(line.words)].tolist()))
+    print(f"model: {restored.text()}\ntruth: {line.text()}\n")
+
+# %% [markdown]
+# ## 8.5 Which kind of play?
+#
+# Now one label per speech. A biLSTM classifier summarises the speech in one
+# vector, either its final states $[\overrightarrow{h}_T ; \overleftarrow{h}_1]$
+# (each direction's summary after reading everything) or the mean of all its
+# $h_t$, and scores the three kinds from it (`seqlm.bilstm.Classifier`). Two
+# baselines: always answering the most common kind of the training speeches, and
+# logistic regression on word counts (`seqlm.bilstm.BagOfWords`), which knows
+# which words a speech uses but not in what order.
+
+# %%
+KINDS = plays.KINDS
+
+
+def kind_batches(examples, shuffle=False):
+    return plays.kind_batches(examples, table, size["batch_size"] if shuffle else 128,
+                              size["max_speech_tokens"], shuffle, seed)
+
+
+def fit_classifier(model, recipe):
+    history = train.train(model, kind_batches(kind_train, shuffle=True),
+                          kind_batches(kind_valid), recipe, setup.device)
+    return model, history
+
+
+classifiers = {}
+torch.manual_seed(seed)
+classifiers["bag of words"] = fit_classifier(bilstm.BagOfWords(table, len(KINDS)),
+                                             size["bow_train"])
+for pooling in bilstm.Classifier.POOLING:
+    torch.manual_seed(seed)
+    embedder = bilstm.LearnedEmbedding(table, size["embed_size"])
+    model = bilstm.Classifier(encoder(embedder, hidden=size["kind_hidden_size"]), len(KINDS),
+                              pooling)
+    classifiers[f"biLSTM, {pooling} states"] = fit_classifier(model, size["kind_train"])
+
+# %%
+gold = np.array([KINDS.index(s.kind) for s in kind_test])
+common = Counter(s.kind for s in kind_train).most_common(1)[0][0]
+always = np.full_like(gold, KINDS.index(common))
+kind_scores = {f"majority ({common})": metrics.confusion(gold, always, len(KINDS))}
+kind_scores |= {name: tasks.confusion_matrix(model, kind_batches(kind_test), len(KINDS))
+                for name, (model, _) in classifiers.items()}
+kind_accuracy = {name: np.trace(c) / c.sum() for name, c in kind_scores.items()}
+kind_macro = {name: metrics.macro_f1(c) for name, c in kind_scores.items()}
+for name in kind_scores:
+    print(f"{name:28s} accuracy {kind_accuracy[name]:.3f}   macro F1 {kind_macro[name]:.3f}")
+for name, (_, history) in classifiers.items():
+    seconds[name] = history.seconds
+
+# %% [markdown]
+# Three plays and one test play per kind make this a hard, noisy test: a speech
+# from *Hamlet* is judged against what the tragedies of the training split sound
+# like. The printout is the evidence; what it shows:
+
+# %%
+ranking = sorted(kind_macro, key=kind_macro.get, reverse=True)
+print("by test macro F1, best first: " + " > ".join(ranking))
+
+# %% [markdown]
+# ## 8.6 What reading both ways costs
+#
+# The lectures' list: a bidirectional model needs the whole input before it can
+# answer (no use for a live transcript that must punctuate as it goes, nor for
+# generating text), and it does twice the work of one direction; every extra layer
+# adds its share again. The training times of this chapter's models, same steps
+# each:
+
+# %%
+for name, value in seconds.items():
+    print(f"{name:28s} {value:6.1f} s")
+
+# %% [markdown]
+# ## 8.7 Results
+
+# %%
+headline = {f"punctuation test macro F1, {name}": value for name, value in macro.items()}
+headline["punctuation test macro F1, majority"] = macro_majority
+headline |= {f"play kind test accuracy, {name}": value for name, value in kind_accuracy.items()}
+headline |= {f"play kind test macro F1, {name}": value for name, value in kind_macro.items()}
+headline |= {f"training seconds, {name}": value for name, value in seconds.items()}
+path = results.save(setup, headline, timer.seconds)
+print(f"{len(headline)} numbers written to {path.name} after {timer.seconds:.1f} s")
+
+# %% [markdown]
+# ## Exercises
+#
+# 1. **Where the line ends.** Give the left-to-right tagger one extra input per
+#    word: 1 at the line's last word, else 0. How much of the bidirectional
+#    tagger's advantage is left?
+# 2. **Commas in context.** Collect the test commas the best tagger misses. Are
+#    they before "and", after a vocative, inside a list?
+# 3. **A deeper classifier.** Stack two layers in the play-kind classifier. Does
+#    depth help a task with so few examples per label?
+# 4. **Graded assignment.** A masked, padded bidirectional LSTM layer from scratch
+#    (assignment `08_bilstm`).

@@ -1,0 +1,324 @@
+"""ELMo: deep contextual word representations from a bidirectional language model
+(Peters et al. 2018), Chapter 9.
+
+The biLM reads a token sequence t_1 … t_N twice. A forward LSTM LM predicts each token
+from the ones before it, a backward one from the ones after it; they share the token
+layer and the softmax, and are trained on the sum of both log-likelihoods::
+
+    Σ_k [ log p(t_k | t_1 … t_{k-1}) + log p(t_k | t_{k+1} … t_N) ]
+
+Each token k then has 2L + 1 representations: the token layer x_k and, for each of the
+L LSTM layers j, →h_{k,j} and ←h_{k,j}. Stacked as L + 1 vectors h_{k,0} = [x_k ; x_k],
+h_{k,j} = [→h_{k,j} ; ←h_{k,j}], a task mixes them (:class:`ScalarMix`).
+
+The token layer reads characters (Kim et al. 2016): a character CNN and highway layers,
+so that a word outside the vocabulary still gets a vector. Training uses a sampled
+softmax (as ELMo's biLM was trained), evaluation the full one.
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from seqlm.bilstm import LearnedEmbedding, lengths_of, reverse_padded
+
+
+class Highway(nn.Module):
+    """Highway layers (Srivastava et al. 2015), each::
+
+        g = σ(W_T x + b_T),     y = g ⊙ relu(W_H x + b_H) + (1 - g) ⊙ x
+
+    a gate that carries the input through where it is shut. b_T starts at -1 (carry
+    mostly), as Kim et al. start it negative. (…, size) -> (…, size)."""
+
+    def __init__(self, size: int, num_layers: int = 1):
+        super().__init__()
+        self.layers = nn.ModuleList(nn.Linear(size, 2 * size) for _ in range(num_layers))
+        for layer in self.layers:
+            nn.init.constant_(layer.bias[size:], -1.0)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        for layer in self.layers:
+            transformed, gate = layer(x).chunk(2, dim=-1)
+            g = torch.sigmoid(gate)
+            x = g * F.relu(transformed) + (1 - g) * x
+        return x
+
+
+class CharCNN(nn.Module):
+    """A word's vector from its spelling (Kim et al. 2016): embed the characters
+    ``<w> c_1 … c_n </w>`` (char_size each), convolve with filters of several widths,
+    take each filter's maximum over positions, then highway layers, a projection to
+    ``output_size`` and layer normalisation::
+
+        f_w = max_i tanh(K_w * C)_i for each filter width w,   x = LN(P · highway([f_1 … f_W]))
+
+    x (B, T) ids of a :class:`seqlm.tokens.TokenTable` -> (B, T, output_size). Each
+    distinct word of a batch is computed once."""
+
+    def __init__(self, table, output_size: int, char_size: int = 16,
+                 filters: tuple[tuple[int, int], ...] = ((1, 32), (2, 32), (3, 64), (4, 64),
+                                                         (5, 64)), highway_layers: int = 1):
+        super().__init__()
+        self.register_buffer("spellings", table.spellings.clone(), persistent=False)
+        self.chars = nn.Embedding(table.alphabet_size, char_size, padding_idx=0)
+        self.convs = nn.ModuleList(nn.Conv1d(char_size, count, width) for width, count in filters)
+        width = sum(count for _, count in filters)
+        self.highway = Highway(width, highway_layers)
+        self.project = nn.Linear(width, output_size)
+        self.norm = nn.LayerNorm(output_size)
+        self.output_size = output_size
+
+    def words(self, ids: torch.Tensor) -> torch.Tensor:
+        """ids (N,) -> (N, output_size)."""
+        chars = self.chars(self.spellings[ids]).transpose(1, 2)          # (N, char, W)
+        features = torch.cat([torch.tanh(conv(chars)).amax(-1) for conv in self.convs], -1)
+        return self.norm(self.project(self.highway(features)))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        distinct, where = torch.unique(x, return_inverse=True)
+        return self.words(distinct)[where]                                # (B, T, D)
+
+
+class SampledSoftmax(nn.Module):
+    """The output layer p(w | h) = softmax(W h + b)_w over a large vocabulary, trained on
+    a sample (Bengio and Senécal 2008; Jean et al. 2015). Each batch draws K negatives
+    w_1 … w_K from a proposal Q (the unigram distribution raised to 0.75), shared by all
+    targets, and corrects their scores by log(K Q)::
+
+        s_w = W_w · h + b_w,     Ẑ = exp(s_y) + Σ_k exp(s_{w_k} - log(K Q(w_k)))
+        loss = -s_y + log Ẑ        (≈ -log p(y | h) = -s_y + log Σ_w exp(s_w))
+
+    (a negative that is the target y itself is masked out). Σ_k exp(s_{w_k}) / (K Q(w_k))
+    estimates the full normaliser, so the loss estimates the full cross-entropy and its
+    gradient the full gradient, at the cost of K + 1 rows of W instead of |V|. In eval mode, and
+    whenever ``full`` is asked, the loss is the exact cross-entropy. b starts at the log
+    unigram frequencies, so that the untrained model is a unigram model."""
+
+    def __init__(self, counts: torch.Tensor, size: int, samples: int):
+        super().__init__()
+        counts = torch.as_tensor(counts, dtype=torch.float64).clamp(min=1)
+        self.weight = nn.Parameter(torch.empty(len(counts), size).normal_(0, size ** -0.5))
+        self.bias = nn.Parameter((counts / counts.sum()).log().float())
+        proposal = counts ** 0.75
+        self.register_buffer("proposal", (proposal / proposal.sum()).float(), persistent=False)
+        self.samples = samples
+
+    def logits(self, h: torch.Tensor) -> torch.Tensor:
+        return h @ self.weight.T + self.bias
+
+    def loss(self, h: torch.Tensor, targets: torch.Tensor, full: bool = False) -> torch.Tensor:
+        """Mean nats per target; h (N, size), targets (N,)."""
+        if full or not self.training or self.samples >= len(self.bias):
+            return F.cross_entropy(self.logits(h), targets)
+        negatives = torch.multinomial(self.proposal, self.samples, replacement=True)  # (K,)
+        log_kq = math.log(self.samples) + self.proposal.log()
+        true = (h * self.weight[targets]).sum(-1) + self.bias[targets]
+        sampled = h @ self.weight[negatives].T + self.bias[negatives] - log_kq[negatives]
+        sampled = sampled.masked_fill(negatives[None, :] == targets[:, None], -math.inf)
+        scores = torch.cat([true[:, None], sampled], dim=1)                # (N, 1 + K)
+        return F.cross_entropy(scores, torch.zeros_like(targets))
+
+
+def cross_entropy_of_logits(logits: torch.Tensor, targets: torch.Tensor) -> torch.Tensor:
+    """Mean nats per target of logits (…, V) against targets (…)."""
+    return F.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1))
+
+
+def joint_loss(forward_out, backward_out, targets, token_loss=cross_entropy_of_logits):
+    """The biLM's objective on a window of tokens t_1 … t_T (targets (B, T)): the forward
+    LM's output at k predicts t_{k+1}, the backward LM's output at k predicts t_{k-1}::
+
+        loss = -mean_k log p(t_{k+1} | t_1 … t_k) - mean_k log p(t_{k-1} | t_k … t_T)
+
+    ``forward_out`` and ``backward_out`` (B, T, …) are what ``token_loss(out, targets)``
+    scores: logits by default, or hidden states with a softmax's own loss."""
+    ahead = token_loss(forward_out[:, :-1], targets[:, 1:])
+    behind = token_loss(backward_out[:, 1:], targets[:, :-1])
+    return ahead + behind
+
+
+class BiLM(nn.Module):
+    """The bidirectional language model: a :class:`CharCNN` token layer x_k (size D), then
+    per direction ``num_layers`` LSTM layers of D units, each layer after the first with a
+    residual connection (h_j = LSTM_j(h_{j-1}) + h_{j-1}), dropout between layers, and a
+    :class:`SampledSoftmax` shared by both directions. x (B, T) table ids, y (B, T) the
+    vocabulary ids of the same tokens (:class:`seqlm.batches.AlignedStreams`)."""
+
+    def __init__(self, table, counts, size: int, num_layers: int = 2, samples: int = 512,
+                 dropout: float = 0.1, char_size: int = 16, highway_layers: int = 1):
+        super().__init__()
+        if num_layers < 1 or size < 1:
+            raise ValueError("a biLM needs num_layers ≥ 1 and size ≥ 1")
+        self.token = CharCNN(table, size, char_size, highway_layers=highway_layers)
+        self.forward_layers = nn.ModuleList(nn.LSTM(size, size, batch_first=True)
+                                            for _ in range(num_layers))
+        self.backward_layers = nn.ModuleList(nn.LSTM(size, size, batch_first=True)
+                                             for _ in range(num_layers))
+        self.softmax = SampledSoftmax(counts, size, samples)
+        self.drop = nn.Dropout(dropout)
+        self.pad_id, self.size, self.num_layers = table.pad_id, size, num_layers
+
+    def _direction(self, layers, x: torch.Tensor) -> list[torch.Tensor]:
+        outputs = []
+        for j, layer in enumerate(layers):
+            h, _ = layer(self.drop(x))
+            x = h if j == 0 else h + x                                     # residual
+            outputs.append(x)
+        return outputs
+
+    def directions(self, x: torch.Tensor):
+        """The token layer (B, T, D) and each direction's layer outputs (lists of L (B, T, D)).
+        In a padded batch the backward LM starts at each row's last real token."""
+        lengths = lengths_of(x, self.pad_id)
+        tokens = self.token(x)
+        ahead = self._direction(self.forward_layers, tokens)
+        behind = self._direction(self.backward_layers, reverse_padded(tokens, lengths))
+        return tokens, ahead, [reverse_padded(h, lengths) for h in behind]
+
+    def layers(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The L + 1 representations of every token: [x ; x], then [→h_j ; ←h_j] for each
+        layer j; each (B, T, 2D)."""
+        tokens, ahead, behind = self.directions(x)
+        return [torch.cat([tokens, tokens], -1)] + [torch.cat(pair, -1)
+                                                    for pair in zip(ahead, behind)]
+
+    def forward(self, x: torch.Tensor, state=None):
+        return self.layers(x), None
+
+    def loss(self, x: torch.Tensor, y: torch.Tensor, state=None):
+        """The joint loss (nats, forward plus backward) of a window, and no state."""
+        _, ahead, behind = self.directions(x)
+        token_loss = lambda h, t: self.softmax.loss(self.drop(h).reshape(-1, self.size),
+                                                    t.reshape(-1))
+        return joint_loss(ahead[-1], behind[-1], y, token_loss), None
+
+    @torch.no_grad()
+    def direction_losses(self, batches, device=None) -> tuple[float, float]:
+        """Nats per token of the forward and of the backward LM over ``batches``, with the
+        full softmax (exp: each direction's perplexity)."""
+        from seqlm.train import evaluating
+
+        totals, count = [0.0, 0.0], 0
+        with evaluating(self) as own_device:
+            for x, y in batches(0):
+                x, y = x.to(device or own_device), y.to(device or own_device)
+                _, ahead, behind = self.directions(x)
+                for i, (h, t) in enumerate(((ahead[-1][:, :-1], y[:, 1:]),
+                                            (behind[-1][:, 1:], y[:, :-1]))):
+                    totals[i] += self.softmax.loss(h.reshape(-1, self.size), t.reshape(-1),
+                                                   full=True).item() * t.numel()
+                count += y[:, 1:].numel()
+        return totals[0] / count, totals[1] / count
+
+
+class ScalarMix(nn.Module):
+    """A task's weighted sum of the biLM's L + 1 layers (Peters et al. 2018, eq. 1)::
+
+        ELMo_k = γ Σ_{j=0}^{L} s_j h_{k,j},        s = softmax(w)
+
+    with w (L + 1,) and γ learned by the task (w starts at 0: an equal mix; γ at 1).
+    With ``layer_norm`` each h_j is first normalised to mean 0 and variance 1 over its
+    features and the real tokens of the batch (``mask``). Layers: a list of L + 1 tensors
+    (…, D) -> (…, D)."""
+
+    def __init__(self, num_layers: int, layer_norm: bool = False):
+        super().__init__()
+        if num_layers < 1:
+            raise ValueError("a scalar mix needs at least one layer")
+        self.w = nn.Parameter(torch.zeros(num_layers))
+        self.gamma = nn.Parameter(torch.ones(()))
+        self.layer_norm = layer_norm
+
+    def weights(self) -> torch.Tensor:
+        """s = softmax(w), the share of each layer."""
+        return torch.softmax(self.w, 0)
+
+    def forward(self, layers: list[torch.Tensor], mask: torch.Tensor | None = None):
+        if len(layers) != len(self.w):
+            raise ValueError(f"expected {len(self.w)} layers, got {len(layers)}")
+        if self.layer_norm:
+            layers = [_normalise(h, mask) for h in layers]
+        return self.gamma * sum(s * h for s, h in zip(self.weights(), layers))
+
+
+def _normalise(h: torch.Tensor, mask: torch.Tensor | None, eps: float = 1e-12) -> torch.Tensor:
+    """h (…, D) to mean 0, variance 1 over the real tokens' features (mask (…,) True)."""
+    keep = torch.ones(h.shape[:-1], dtype=torch.bool, device=h.device) if mask is None else mask
+    weight = keep[..., None].to(h.dtype)
+    n = weight.sum() * h.shape[-1]
+    mean = (h * weight).sum() / n
+    variance = (((h - mean) * weight) ** 2).sum() / n
+    return (h - mean) / torch.sqrt(variance + eps)
+
+
+class ElmoInput(nn.Module):
+    """The token vectors a tagger reads, in one of three kinds (Chapter 9's experiment):
+
+    - ``"learned"``: a :class:`~seqlm.bilstm.LearnedEmbedding` trained with the task;
+    - ``"token"``: that, beside the frozen biLM's token layer x_k (type-based: one
+      vector per word, whatever its context);
+    - ``"elmo"``: that, beside γ Σ s_j h_{k,j} over all the frozen biLM's layers
+      (token-based), as Peters et al. add ELMo to a task model's own embeddings.
+
+    ``layer = j`` replaces the mix by the biLM's layer j alone (to see what each holds).
+    A line is read by the biLM between two ``<eos>`` (as its training stream has one at
+    each line's end). x (B, T) padded table ids -> (B, T, output_size)."""
+
+    KINDS = ("learned", "token", "elmo")
+
+    def __init__(self, kind: str, table, embed_size: int, bilm: BiLM | None = None,
+                 eos_id: int | None = None, layer_norm: bool = False, layer: int | None = None):
+        super().__init__()
+        if kind not in self.KINDS:
+            raise ValueError(f"unknown input kind {kind!r}; choose one of {self.KINDS}")
+        if kind != "learned" and (bilm is None or eos_id is None):
+            raise ValueError(f"the {kind!r} input needs a pretrained biLM and the <eos> id")
+        if layer is not None and (kind != "elmo" or not 0 <= layer <= bilm.num_layers):
+            raise ValueError(f"layer picks one of the biLM's layers 0 … L for kind 'elmo'")
+        self.kind, self.pad_id, self.eos_id, self.layer = kind, table.pad_id, eos_id, layer
+        self.learned = LearnedEmbedding(table, embed_size)
+        self.output_size = embed_size
+        if kind != "learned":
+            self.bilm = bilm.requires_grad_(False).eval()
+            self.output_size += 2 * bilm.size
+        if kind == "elmo" and layer is None:
+            self.mix = ScalarMix(bilm.num_layers + 1, layer_norm)
+
+    def train(self, mode: bool = True):
+        super().train(mode)
+        if self.kind != "learned":
+            self.bilm.eval()  # frozen: no dropout either
+        return self
+
+    def bilm_layers(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """The frozen biLM's L + 1 layers for each real token of x: (B, T, 2D) each (only
+        the token layer for the "token" kind, which needs no more)."""
+        if self.kind == "token":
+            with torch.no_grad():
+                tokens = self.bilm.token(x)
+            return [torch.cat([tokens, tokens], -1)]
+        lengths = lengths_of(x, self.pad_id)
+        B, T = x.shape
+        framed = torch.full((B, T + 2), self.pad_id, dtype=x.dtype, device=x.device)
+        framed[:, 0] = self.eos_id
+        framed[:, 1:T + 1] = x
+        framed[torch.arange(B, device=x.device), lengths + 1] = self.eos_id
+        with torch.no_grad():
+            layers = self.bilm.layers(framed)
+        return [h[:, 1:T + 1] for h in layers]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        learned = self.learned(x)
+        if self.kind == "learned":
+            return learned
+        layers = self.bilm_layers(x)
+        if self.kind == "token":
+            return torch.cat([learned, layers[0]], -1)
+        if self.layer is not None:
+            return torch.cat([learned, layers[self.layer]], -1)
+        return torch.cat([learned, self.mix(layers, x != self.pad_id)], -1)
