@@ -178,6 +178,31 @@ def gru_step(x_t, h, W_ih, W_hh, b_ih, b_hh):
     n = torch.tanh(x_n + (r * h) @ W_hn.T + b_hn)   # the reset gate before the product
     return (1 - z) * n + z * h
 """
+BILSTM_FLIPS_ROW = """
+def bidirectional_lstm(x, lengths, forward, backward):
+    B, T, _ = x.shape
+    real = (torch.arange(T)[None, :] < lengths[:, None])[..., None]
+    def run(inputs, w):
+        h = c = inputs.new_zeros(B, w["W_hh"].shape[1])
+        states = []
+        for t in range(T):
+            gates = inputs[:, t] @ w["W_ih"].T + w["b_ih"] + h @ w["W_hh"].T + w["b_hh"]
+            i, f, g, o = gates.chunk(4, dim=-1)
+            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
+            h = torch.sigmoid(o) * torch.tanh(c)
+            states.append(h)
+        return torch.stack(states, dim=1)
+    ahead, behind = run(x, forward), run(x.flip(1), backward).flip(1)  # the whole padded row
+    return torch.where(real, torch.cat([ahead, behind], dim=-1), 0.0)
+"""
+BACKWARD_AHEAD = """
+def joint_loss(forward_logits, backward_logits, targets):
+    V = forward_logits.shape[-1]
+    ahead = F.cross_entropy(forward_logits[:, :-1].reshape(-1, V), targets[:, 1:].reshape(-1))
+    behind = F.cross_entropy(backward_logits[:, :-1].reshape(-1, V),
+                             targets[:, 1:].reshape(-1))    # the next token: the wrong way
+    return ahead + behind
+"""
 WRONG_ADD_K = "def add_k(word, history, counts, k):\n    return 0.5\n"
 WRONG_PERPLEXITY = "def perplexity(probabilities):\n    return 4.0\n"
 
@@ -364,9 +389,14 @@ FAULTY = {
     "clips_by_value": ("05_gradients", {"clip_by_norm": CLIP_BY_VALUE}, {}, None,
                        {"test_clip_by_norm": 0, "test_jacobian_norms": 3, "score": 5}, 5),
     "lstm_gate_order": ("06_lstm", {"lstm_step": LSTM_IFOG}, {}, None,
-                        {"test_lstm_step": 0, "score": 2}, 2),   # run_lstm uses the wrong step
+                        {"test_lstm_step": 0, "test_run_lstm": 0, "score": 0},
+                        0),   # run_lstm uses the wrong step
     "gru_reset_before": ("07_gru", {"gru_step": GRU_CHO}, {}, None,
-                         {"test_gru_step": 0, "score": 2}, 2),
+                         {"test_gru_step": 0, "test_run_gru": 0, "score": 0}, 0),  # run_gru too
+    "bidirectional_flips_padded_row": ("08_bilstm", {"bidirectional_lstm": BILSTM_FLIPS_ROW}, {},
+                                       None, {"test_bidirectional_lstm": 0, "score": 2}, 2),
+    "joint_loss_backward_ahead": ("09_elmo", {"joint_loss": BACKWARD_AHEAD}, {}, None,
+                                  {"test_joint_loss": 0, "score": 2}, 2),
     # Without the grader's helper the hidden tests cannot answer: those parts score 0.
     "deletes_grading_helper": ("01_ngrams", {}, {
         "kneser_ney": "import seqlm.exercises\ndel seqlm.exercises.answer\n"}, None,
