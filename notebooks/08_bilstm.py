@@ -133,9 +133,11 @@ for split, examples in (("train", kind_train), ("valid", kind_valid), ("test", k
 # from the first token to the last and one from the last to the first, and puts
 # their states side by side:
 #
-# $$\overrightarrow{h}_t = \mathrm{LSTM}_\rightarrow(x_1, \dots, x_t), \qquad
-# \overleftarrow{h}_t = \mathrm{LSTM}_\leftarrow(x_T, \dots, x_t), \qquad
-# h_t = [\overrightarrow{h}_t ; \overleftarrow{h}_t].$$
+# $$\begin{aligned}
+# \overrightarrow{h}_t &= \mathrm{LSTM}_\rightarrow(x_1, \dots, x_t), &
+# \overleftarrow{h}_t &= \mathrm{LSTM}_\leftarrow(x_T, \dots, x_t), \\
+# h_t &= [\overrightarrow{h}_t ; \overleftarrow{h}_t].
+# \end{aligned}$$
 #
 # So $h_t$ has read the whole sequence, with $x_t$ at the freshest end of both
 # halves. The two directions share nothing; the layer has twice the LSTM's
