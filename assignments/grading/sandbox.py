@@ -138,16 +138,18 @@ def command(argv: list[str], *, read_only: list[Path], channel: Path, files: dic
         return out
 
     made: set[Path] = set()
-    for path in binds:
-        args += directories(path) + ["--ro-bind", str(path), str(path)]
+    # The private /tmp first: a course cloned under /tmp is then bound on top of it, not
+    # hidden by it.
     args += ["--proc", "/proc", "--dev", "/dev",
              "--perms", "1777", "--size", str(limits.tmp), "--tmpfs", "/tmp",
              "--perms", "1777", "--size", str(16 << 20), "--tmpfs", "/dev/shm"]
+    tmpfs.update({Path("/tmp"), Path("/dev/shm")})
+    for path in binds:
+        args += directories(path) + ["--ro-bind", str(path), str(path)]
     for path in hide:
         path = Path(os.path.abspath(path))
         if _inside(path, binds) and path.exists():
             args += ["--perms", "0000", "--tmpfs", str(path)]
-    tmpfs.update({Path("/tmp"), Path("/dev/shm")})
     channel = Path(os.path.abspath(channel))
     args += directories(channel) + ["--bind", str(channel), str(channel)]
     args += directories(Path(HOME)) + ["--perms", "0777", "--size", str(limits.home),
