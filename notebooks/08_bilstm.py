@@ -110,7 +110,7 @@ for split, examples in (("train", train_lines), ("valid", valid_lines), ("test",
           + ", ".join(f"{k} {v / total:.1%}" for k, v in counts.items()))
 
 # %% [markdown]
-# More than four words in five carry no mark, and a question or exclamation mark
+# About four words in five carry no mark, and a question or exclamation mark
 # follows about one word in a hundred: rare classes, which is what the macro F1
 # is for. **Which kind of play.** One example is one speech; its label is the
 # folder the corpus files its play under. The split by play holds out one play of
