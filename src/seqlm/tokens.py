@@ -39,11 +39,10 @@ class TokenTable:
         self.stoi = {t: i for i, t in enumerate(self.itos)}
         alphabet = sorted({c for t in self.itos for c in t})
         self.char_ids = {c: i + 4 for i, c in enumerate(alphabet)}
-        self.vocab_ids = torch.tensor([min(i, V) if i <= V else vocab.stoi.get(t, 0)
-                                       for i, t in enumerate(self.itos)])          # (N,)
+        self.vocab_ids = torch.zeros(len(self.itos), dtype=torch.long)  # the rest: <unk> (0)
+        self.vocab_ids[:V + 1] = torch.arange(V + 1)                   # the vocabulary, padding
         self.spellings = torch.tensor(np.stack([self.spell(t) for t in self.itos]))
         self.spellings[V] = CHAR_PAD                                  # padding has no spelling
-        self.vocab_ids[V] = V
 
     def __len__(self) -> int:
         return len(self.itos)
