@@ -25,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from seqlm.bilstm import LearnedEmbedding, lengths_of, reverse_padded
+from seqlm.train import evaluating
 
 
 class Highway(nn.Module):
@@ -201,8 +202,6 @@ class BiLM(nn.Module):
     def direction_losses(self, batches, device=None) -> tuple[float, float]:
         """Nats per token of the forward and of the backward LM over ``batches``, with the
         full softmax (exp: each direction's perplexity)."""
-        from seqlm.train import evaluating
-
         totals, count = [0.0, 0.0], 0
         with evaluating(self) as own_device:
             for x, y in batches(0):
