@@ -74,6 +74,13 @@ def part(grade_id: str, *, atol: float = 0.0, rtol: float = 0.0, dtype: bool = F
     return wrap
 
 
+def torch_generator(rng: random.Random):
+    """A torch generator seeded from a case's ``rng``: the tensors of a grading run's cases."""
+    import torch
+
+    return torch.Generator().manual_seed(rng.getrandbits(62))
+
+
 def randomize(module, generator, std: float = 1.0):
     """Give every parameter of a torch module values drawn from ``generator`` (N(0, std²))."""
     import torch

@@ -3,17 +3,14 @@ references from seqlm.gradients (autograd for the Jacobians) and torch's clippin
 
 import torch
 
-from grading.checks import Case, part, shape
+from grading.checks import Case, part, shape, torch_generator
 from seqlm import gradients
 
-
-def generator(rng):
-    return torch.Generator().manual_seed(rng.getrandbits(62))
 
 
 @part("test_bound_rate", rtol=1e-6)
 def bound_rate(rng):
-    g, cases = generator(rng), []
+    g, cases = torch_generator(rng), []
     for activation in ("tanh", "sigmoid", "relu", rng.choice(["tanh", "sigmoid"])):
         H = rng.randint(1, 8)
         W = torch.randn(H, H, dtype=torch.float64, generator=g) * rng.uniform(0.1, 2)
@@ -25,7 +22,7 @@ def bound_rate(rng):
 
 @part("test_jacobian_norms", rtol=1e-8, atol=1e-12)
 def jacobian_norms(rng):
-    g, cases = generator(rng), []
+    g, cases = torch_generator(rng), []
     for _ in range(4):
         H, T = rng.randint(1, 6), rng.randint(1, 15)
         W = gradients.random_recurrent_matrix(H, rng.uniform(0.5, 1.5), g)
@@ -41,7 +38,7 @@ def jacobian_norms(rng):
 
 @part("test_clip_by_norm", atol=1e-6)
 def clip_by_norm(rng):
-    g, cases = generator(rng), []
+    g, cases = torch_generator(rng), []
     for max_norm in (0.1, 1.0, 100.0, rng.choice([0.5, 5.0])):  # clipped, and not clipped
         grads = [torch.randn(rng.randint(1, 5), rng.randint(1, 5), generator=g)
                  for _ in range(rng.randint(1, 4))]

@@ -4,16 +4,13 @@ from torch.nn.LSTMCell and torch.nn.LSTM."""
 import torch
 from torch import nn
 
-from grading.checks import Case, part, randomize, shape
+from grading.checks import Case, part, randomize, shape, torch_generator
 
-
-def generator(rng):
-    return torch.Generator().manual_seed(rng.getrandbits(62))
 
 
 @part("test_lstm_step", atol=1e-6)
 def lstm_step(rng):
-    g, cases = generator(rng), []
+    g, cases = torch_generator(rng), []
     for _ in range(4):
         inputs, hidden, B = rng.randint(1, 6), rng.randint(1, 7), rng.randint(1, 5)
         cell = randomize(nn.LSTMCell(inputs, hidden), g, std=0.5)
@@ -29,7 +26,7 @@ def lstm_step(rng):
 
 @part("test_run_lstm", atol=1e-5)
 def run_lstm(rng):
-    g, cases = generator(rng), []
+    g, cases = torch_generator(rng), []
     for _ in range(3):
         inputs, hidden, B, T = (rng.randint(1, 5), rng.randint(1, 6), rng.randint(1, 4),
                                 rng.randint(1, 10))

@@ -4,16 +4,13 @@ from torch.nn.GRUCell and torch.nn.GRU."""
 import torch
 from torch import nn
 
-from grading.checks import Case, part, randomize, shape
+from grading.checks import Case, part, randomize, shape, torch_generator
 
-
-def generator(rng):
-    return torch.Generator().manual_seed(rng.getrandbits(62))
 
 
 @part("test_gru_step", atol=1e-6)
 def gru_step(rng):
-    g, cases = generator(rng), []
+    g, cases = torch_generator(rng), []
     for _ in range(4):
         inputs, hidden, B = rng.randint(1, 6), rng.randint(1, 7), rng.randint(1, 5)
         cell = randomize(nn.GRUCell(inputs, hidden), g, std=0.5)
@@ -29,7 +26,7 @@ def gru_step(rng):
 
 @part("test_run_gru", atol=1e-5)
 def run_gru(rng):
-    g, cases = generator(rng), []
+    g, cases = torch_generator(rng), []
     for _ in range(3):
         inputs, hidden, B, T = (rng.randint(1, 5), rng.randint(1, 6), rng.randint(1, 4),
                                 rng.randint(1, 10))

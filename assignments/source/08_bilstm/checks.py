@@ -6,11 +6,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from grading.checks import Case, part, randomize, shape
+from grading.checks import Case, part, randomize, shape, torch_generator
 
-
-def generator(rng):
-    return torch.Generator().manual_seed(rng.getrandbits(62))
 
 
 def draw_lengths(rng, B, T, edges=True):
@@ -43,7 +40,7 @@ def reversed_rows(x, lengths):
 
 @part("test_reverse_padded", atol=1e-6)
 def reverse_padded(rng):
-    g, cases = generator(rng), []
+    g, cases = torch_generator(rng), []
     sizes = [(rng.randint(2, 5), rng.randint(2, 9), rng.randint(1, 4)),   # mixed lengths
              (1, rng.randint(2, 6), rng.randint(1, 3)),                   # a batch of one
              (rng.randint(2, 4), 1, rng.randint(1, 3)),                   # one step: no change
@@ -71,7 +68,7 @@ def weights(layer, suffix):
 
 @part("test_bidirectional_lstm", atol=1e-5)
 def bidirectional_lstm(rng):
-    g, cases = generator(rng), []
+    g, cases = torch_generator(rng), []
     # (B, T, edges): mixed lengths with a row of 1 and one of T; one row of full length;
     # one step; rows all shorter than T.
     sizes = [(rng.randint(3, 5), rng.randint(4, 8), True), (1, rng.randint(2, 6), True),

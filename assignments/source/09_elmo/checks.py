@@ -5,11 +5,8 @@ mix) and from torch.nn.functional.cross_entropy (the joint loss)."""
 import torch
 import torch.nn.functional as F
 
-from grading.checks import Case, part, shape
+from grading.checks import Case, part, shape, torch_generator
 
-
-def generator(rng):
-    return torch.Generator().manual_seed(rng.getrandbits(62))
 
 
 def mixed(layers, w, gamma):
@@ -25,7 +22,7 @@ def mixed(layers, w, gamma):
 
 @part("test_scalar_mix", atol=1e-5, rtol=1e-5)
 def scalar_mix(rng):
-    g, cases = generator(rng), []
+    g, cases = torch_generator(rng), []
     # (number of layers L + 1, the layers' shape): a biLM's 3 layers over a batch, one
     # layer alone, one vector per layer, many layers over a sequence.
     sizes = [(3, (rng.randint(1, 4), rng.randint(1, 6), rng.randint(1, 8))),
@@ -52,7 +49,7 @@ def reference_loss(forward_logits, backward_logits, targets):
 
 @part("test_joint_loss", atol=1e-5, rtol=1e-5)
 def joint_loss(rng):
-    g, cases = generator(rng), []
+    g, cases = torch_generator(rng), []
     # (B, T, V): a batch of windows; a batch of one; the shortest window, T = 2; two words.
     sizes = [(rng.randint(2, 5), rng.randint(3, 10), rng.randint(3, 30)),
              (1, rng.randint(3, 8), rng.randint(3, 12)),
