@@ -13,8 +13,15 @@ Configuration flows one way. A notebook's ``parameters`` cell holds plain
 defaults (``None``); papermill may override them; :func:`setup` resolves what
 is still ``None`` from the environment, once. This module is the only reader
 of the environment: ``SEQLM_PROFILE``, ``SEQLM_DEVICE``, ``SEQLM_RESULTS``,
-``SEQLM_CACHE``, ``SEQLM_QUIET``, ``CI``, and ``SEQLM_GRADING_CASES`` (set by the
-grader in a graded kernel only).
+``SEQLM_CACHE``, ``SEQLM_QUIET``, ``SEQLM_THREADS``, ``OMP_NUM_THREADS``, ``CI``,
+``XDG_CACHE_HOME``, and ``SEQLM_GRADING_CASES`` (set by the grader in a graded kernel
+only).
+
+*Threads* are shared here too (:func:`worker_environment`, :func:`share_cores`): a
+process that runs alone uses every core; ``N`` processes that run side by side
+(pytest workers, ``seqlm run --jobs N``, the grader's sandboxes) use cores ÷ N
+threads each, with a passive OpenMP wait policy, so that they do not spin on each
+other's cores.
 """
 
 from __future__ import annotations
@@ -357,12 +364,17 @@ def resolve_device(device: str | None = None):
     return torch.device(value)
 
 
-def project_root() -> Path:
-    """The repository root for an editable install, else the working directory."""
+def _checkout() -> Path | None:
+    """The repository this package is imported from (an editable install), else None."""
     here = Path(__file__).resolve().parents[2]
     if (here / "pyproject.toml").is_file() and (here / "notebooks").is_dir():
         return here
-    return Path.cwd()
+    return None
+
+
+def project_root() -> Path:
+    """The repository root for an editable install, else the working directory."""
+    return _checkout() or Path.cwd()
 
 
 def resolve_results_dir(directory: str | Path | None = None) -> Path:
@@ -374,9 +386,16 @@ def resolve_results_dir(directory: str | Path | None = None) -> Path:
 
 def cache_dir() -> Path:
     """Where prepared corpora are cached: ``SEQLM_CACHE``, else ``data/cache`` of the
-    repository (or the working directory)."""
+    repository for an editable install, else the user's cache folder
+    (``$XDG_CACHE_HOME/seqlm``, by default ``~/.cache/seqlm``): an installed package never
+    writes into whatever folder it runs from."""
     value = _env("SEQLM_CACHE")
-    return Path(value) if value else project_root() / "data" / "cache"
+    if value:
+        return Path(value)
+    checkout = _checkout()
+    if checkout is not None:
+        return checkout / "data" / "cache"
+    return Path(_env("XDG_CACHE_HOME") or Path.home() / ".cache") / "seqlm"
 
 
 GRADING_CASES = "SEQLM_GRADING_CASES"
@@ -387,6 +406,54 @@ def grading_cases() -> Path | None:
     else None."""
     value = _env(GRADING_CASES)
     return Path(value) if value else None
+
+
+def cpu_cores() -> int:
+    """The processor cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+THREADS = "SEQLM_THREADS"
+
+
+def threads_per_worker(workers: int) -> int:
+    """Intra-op threads for each of ``workers`` processes that run side by side:
+    ``SEQLM_THREADS`` when set (the user's override), else cores ÷ workers, at least 1."""
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers must be an integer ≥ 1, got {workers!r}")
+    given = _env(THREADS)
+    if given is not None:
+        if not given.isdigit() or int(given) < 1:
+            raise ValueError(f"{THREADS} must be a whole number ≥ 1, got {given!r}")
+        return int(given)
+    return max(1, cpu_cores() // workers)
+
+
+def worker_environment(workers: int) -> dict[str, str]:
+    """The environment variables for a process started to run beside ``workers - 1``
+    others: OpenMP and MKL limited to :func:`threads_per_worker` threads, waiting
+    passively (a thread that has finished its share sleeps instead of spinning on a
+    core another process needs). Empty for a process that runs alone, unless
+    ``SEQLM_THREADS`` asks for a number; an ``OMP_NUM_THREADS`` the user set is kept."""
+    if workers == 1 and _env(THREADS) is None:
+        return {}
+    threads = str(threads_per_worker(workers))
+    if _env(THREADS) is None and _env("OMP_NUM_THREADS") is not None:
+        threads = _env("OMP_NUM_THREADS")
+    return {"OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
+            "OPENBLAS_NUM_THREADS": threads, "OMP_WAIT_POLICY": "PASSIVE"}
+
+
+def share_cores(workers: int) -> dict[str, str]:
+    """Prepare this process to start ``workers`` processes that run side by side: their
+    environment (:func:`worker_environment`) goes into ``os.environ``, which child
+    processes inherit. Returns what was set."""
+    settings = worker_environment(workers)
+    os.environ.update(settings)
+    return settings
 
 
 def resolve_quiet(value: bool | None = None) -> bool:

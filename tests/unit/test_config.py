@@ -93,3 +93,67 @@ def test_only_config_reads_the_environment():
     readers = {p.name for p in package.glob("*.py")
                if re.search(r"os\.environ|os\.getenv", p.read_text())}
     assert readers <= {"config.py"}, readers
+
+
+def _clear_thread_settings(monkeypatch):
+    for name in ("SEQLM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "OMP_WAIT_POLICY"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_a_process_alone_keeps_every_core(monkeypatch):
+    _clear_thread_settings(monkeypatch)
+    assert config.worker_environment(1) == {}
+
+
+@pytest.mark.parametrize("workers", [2, 3, 64])
+def test_workers_side_by_side_share_the_cores_and_wait_passively(monkeypatch, workers):
+    _clear_thread_settings(monkeypatch)
+    monkeypatch.setattr(config, "cpu_cores", lambda: 16)
+    env = config.worker_environment(workers)
+    assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == str(max(1, 16 // workers))
+    assert env["OMP_WAIT_POLICY"] == "PASSIVE"
+
+
+def test_the_user_sets_threads_with_seqlm_threads(monkeypatch):
+    _clear_thread_settings(monkeypatch)
+    monkeypatch.setenv("SEQLM_THREADS", "3")
+    assert config.worker_environment(1)["OMP_NUM_THREADS"] == "3"
+    assert config.worker_environment(8)["OMP_NUM_THREADS"] == "3"
+    monkeypatch.setenv("SEQLM_THREADS", "many")
+    with pytest.raises(ValueError, match="SEQLM_THREADS"):
+        config.worker_environment(2)
+
+
+def test_an_omp_num_threads_the_user_set_is_kept(monkeypatch):
+    _clear_thread_settings(monkeypatch)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setattr(config, "cpu_cores", lambda: 16)
+    assert config.worker_environment(2)["OMP_NUM_THREADS"] == "1"
+
+
+def test_workers_must_be_a_positive_whole_number():
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError):
+            config.threads_per_worker(bad)
+
+
+def test_share_cores_hands_the_settings_to_child_processes(monkeypatch):
+    import subprocess
+    import sys
+
+    _clear_thread_settings(monkeypatch)
+    monkeypatch.setattr(config, "cpu_cores", lambda: 4)
+    monkeypatch.setattr(config.os, "environ", dict(config.os.environ))  # restored afterwards
+    config.share_cores(2)
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.environ['OMP_NUM_THREADS'],"
+                            " os.environ['OMP_WAIT_POLICY'])"], env=config.os.environ,
+                           capture_output=True, text=True, check=True)
+    assert child.stdout.split() == ["2", "PASSIVE"]
+
+
+def test_an_installed_package_caches_corpora_in_the_user_cache(monkeypatch, tmp_path):
+    monkeypatch.delenv("SEQLM_CACHE", raising=False)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(config, "_checkout", lambda: None)
+    monkeypatch.chdir(tmp_path)
+    assert config.cache_dir() == tmp_path / "seqlm"  # never ./data/cache of the working folder

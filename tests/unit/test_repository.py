@@ -19,6 +19,19 @@ def test_there_are_chapters():
     assert NOTEBOOKS
 
 
+GENERATED = re.compile(r"(^|/)(data/cache|_build|\.ipynb_checkpoints|__pycache__)/|\.(pt|ckpt|pyc)$")
+
+
+def test_no_generated_file_is_committed():
+    """Caches, build output, executed notebooks and checkpoints are made by runs, never
+    committed (a run from an installed package once cached the corpora under notebooks/)."""
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    if tracked.returncode != 0:
+        pytest.skip("not a git checkout")
+    generated = [f for f in tracked.stdout.splitlines() if GENERATED.search(f)]
+    assert generated == [], f"generated files are committed: {generated[:5]}"
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_conventions(path):
     nb = json.loads(path.read_text())
