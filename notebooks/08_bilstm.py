@@ -214,9 +214,9 @@ table = tokens.plays_table()
 LABELS = punctuation.LABELS
 
 
-def tag_batches(examples, shuffle=False):
+def tag_batches(examples, shuffle=False, keep_order=False):
     batch_size = size["batch_size"] if shuffle else 256
-    return punctuation.batches(examples, table, batch_size, shuffle, seed)
+    return punctuation.batches(examples, table, batch_size, shuffle, seed, keep_order)
 
 
 def encoder(embedder, layers=1, bidirectional=True, hidden=None):
@@ -305,7 +305,7 @@ plt.show()
 model = taggers[best].eval()
 shown = test_lines[:: max(1, len(test_lines) // 8)][:8]
 with torch.no_grad():
-    x, _ = next(tag_batches(shown)())
+    x, _ = next(tag_batches(shown, keep_order=True)())
     guesses = model(x.to(setup.device))[0].argmax(-1).cpu()
 for line, guess in zip(shown, guesses):
     restored = punctuation.TaggedLine(line.words, tuple(guess[:len(line.words)].tolist()))

@@ -200,13 +200,14 @@ class PaddedBatches:
     With ``shuffle`` each epoch draws a new order from ``seed`` (the same for the same
     epoch, so a resumed run sees the same batches); sequences of similar length are put
     together (sorted within chunks of 20 batches) so that little of a batch is padding.
-    Without it the batches keep the sequences' order, for evaluation. ``max_length`` cuts
-    longer sequences (None: never)."""
+    Without it, for evaluation, the batches hold sequences sorted by length (the same every
+    time), or with ``keep_order`` the sequences in their given order, for code that maps
+    outputs back to examples by position. ``max_length`` cuts longer sequences (None: never)."""
 
     CHUNK = 20
 
     def __init__(self, sequences, labels, batch_size: int, pad_id: int, shuffle: bool = False,
-                 seed: int = 0, max_length: int | None = None):
+                 seed: int = 0, max_length: int | None = None, keep_order: bool = False):
         if len(sequences) != len(labels) or not sequences:
             raise ValueError("give one label (or label array) per sequence, and at least one")
         if batch_size < 1:
@@ -220,6 +221,7 @@ class PaddedBatches:
         if self.tags and any(len(y) != len(s) for y, s in zip(self.labels, self.sequences)):
             raise ValueError("a tag sequence must be as long as its input")
         self.batch_size, self.pad_id, self.shuffle, self.seed = batch_size, pad_id, shuffle, seed
+        self.keep_order = keep_order
 
     def __len__(self) -> int:
         return -(-len(self.sequences) // self.batch_size)
@@ -227,11 +229,12 @@ class PaddedBatches:
     def order(self, epoch: int) -> list[np.ndarray]:
         """The sequence indices of each batch of an epoch."""
         n, B = len(self.sequences), self.batch_size
+        lengths = np.array([len(s) for s in self.sequences])
         if not self.shuffle:
-            return [np.arange(i, min(i + B, n)) for i in range(0, n, B)]
+            order = np.arange(n) if self.keep_order else np.argsort(lengths, kind="stable")
+            return [order[i:i + B] for i in range(0, n, B)]
         rng = np.random.default_rng((self.seed, epoch))
         order = rng.permutation(n)
-        lengths = np.array([len(s) for s in self.sequences])
         for i in range(0, n, B * self.CHUNK):
             chunk = order[i:i + B * self.CHUNK]
             order[i:i + B * self.CHUNK] = chunk[np.argsort(lengths[chunk], kind="stable")]

@@ -50,15 +50,17 @@ def speeches(split: str, kinds: tuple[str, ...] | None = KINDS) -> list[PlaySpee
 
 
 def kind_batches(examples: list[PlaySpeech], table, batch_size: int, max_length: int | None,
-                 shuffle: bool = False, seed: int = 0):
+                 shuffle: bool = False, seed: int = 0, keep_order: bool = False):
     """Padded batches of speeches for "which kind of play?": x (B, T) ids of ``table``
     (a :class:`seqlm.tokens.TokenTable`) of each speech's tokens, cut at ``max_length``;
-    y (B,) the index of its kind in KINDS."""
+    y (B,) the index of its kind in KINDS. Unshuffled batches hold speeches of similar
+    length, or with ``keep_order`` the speeches in order."""
     from seqlm.batches import PaddedBatches
 
     return PaddedBatches([table.encode(s.tokens()) for s in examples],
                          [KINDS.index(s.kind) for s in examples], batch_size, table.pad_id,
-                         shuffle=shuffle, seed=seed, max_length=max_length)
+                         shuffle=shuffle, seed=seed, max_length=max_length,
+                         keep_order=keep_order)
 
 
 def evenly_spaced(examples: list, count: int | None) -> list:

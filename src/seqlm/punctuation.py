@@ -99,11 +99,13 @@ def subset(examples: list, fraction: float, seed: int = 0) -> list:
 
 
 def batches(examples: list[TaggedLine], table, batch_size: int, shuffle: bool = False,
-            seed: int = 0):
+            seed: int = 0, keep_order: bool = False):
     """Padded batches of lines: x (B, T) ids of ``table`` (a
-    :class:`seqlm.tokens.TokenTable`), y (B, T) labels, padding ignored."""
+    :class:`seqlm.tokens.TokenTable`), y (B, T) labels, padding ignored. Unshuffled
+    batches hold lines of similar length, or with ``keep_order`` the lines in order
+    (:class:`seqlm.batches.PaddedBatches`)."""
     from seqlm.batches import PaddedBatches
 
     return PaddedBatches([table.encode(line.words) for line in examples],
                          [np.asarray(line.labels) for line in examples], batch_size,
-                         table.pad_id, shuffle=shuffle, seed=seed)
+                         table.pad_id, shuffle=shuffle, seed=seed, keep_order=keep_order)

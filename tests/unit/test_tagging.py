@@ -55,11 +55,24 @@ def test_subsets_are_seeded_nested_in_size_and_never_empty():
 
 def test_padded_tag_batches_pad_inputs_and_ignore_padded_targets():
     source = batches.PaddedBatches([[1, 2, 3], [4], [5, 6]], [[0, 1, 2], [3], [4, 0]], 2,
-                                   pad_id=9)
+                                   pad_id=9, keep_order=True)
     (x1, y1), (x2, y2) = list(source())
     assert x1.tolist() == [[1, 2, 3], [4, 9, 9]]
     assert y1.tolist() == [[0, 1, 2], [3, IGNORE_INDEX, IGNORE_INDEX]]
     assert x2.tolist() == [[5, 6]] and y2.tolist() == [[4, 0]]
+
+
+def test_evaluation_batches_group_sequences_of_similar_length():
+    rng = np.random.default_rng(0)
+    seqs = [rng.integers(1, 50, rng.integers(1, 40)) for _ in range(300)]
+    sorted_ = batches.PaddedBatches(seqs, list(range(300)), 32, pad_id=0)
+    in_order = batches.PaddedBatches(seqs, list(range(300)), 32, pad_id=0, keep_order=True)
+    padding = lambda source: sum((x == 0).sum().item() for x, _ in source())
+    assert padding(sorted_) < 0.2 * padding(in_order)
+    assert sorted(y for _, ys in sorted_() for y in ys.tolist()) == list(range(300))
+    assert [ys.tolist() for _, ys in in_order()] == [list(range(i, min(i + 32, 300)))
+                                                    for i in range(0, 300, 32)]
+    assert [ys.tolist() for _, ys in sorted_()] == [ys.tolist() for _, ys in sorted_(1)]
 
 
 def test_shuffled_padded_batches_resume_mid_epoch_and_cover_every_sequence():
@@ -218,7 +231,7 @@ def test_confusion_matrix_of_a_tagger_skips_padding(table):
 
 def test_play_kind_batches_label_each_speech_with_its_kind(table):
     speeches = plays.speeches("valid")[:5]
-    x, y = next(plays.kind_batches(speeches, table, 5, max_length=7)())
+    x, y = next(plays.kind_batches(speeches, table, 5, max_length=7, keep_order=True)())
     assert x.shape[1] <= 7 and y.tolist() == [plays.KINDS.index(s.kind) for s in speeches]
 
 
