@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import torch
+from torch import nn
 
 from seqlm.recurrent import StackedRecurrent, linear
 
@@ -64,6 +65,41 @@ class LSTM(StackedRecurrent):
 
     def stack_states(self, finals):
         return torch.stack([h for h, _ in finals]), torch.stack([c for _, c in finals])
+
+
+class CoupledLSTM(nn.LSTM):
+    """The LSTM with coupled input and forget gates (``variant="coupled"``, f = 1 - i) on
+    ``nn.LSTM``'s fused kernel, for training. Since 1 - σ(a) = σ(-a), the cell is an
+    ordinary LSTM whose forget-gate rows (of every weight and bias) are the input gate's
+    rows negated::
+
+        W_if := -W_ii,   W_hf := -W_hi,   b_if := -b_ii,   b_hf := -b_hi   =>   f = 1 - i
+
+    The parameters keep ``nn.LSTM``'s names and layout, so weights copy to and from
+    :class:`LSTM` with ``variant="coupled"`` (a test proves the two equal); their forget
+    rows are never read and get no gradient. Batch first; no packed sequences. x (B, T,
+    input), state (h_0, c_0) each (layers, B, H) or None -> outputs (B, T, H), (h_T, c_T).
+    """
+
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1,
+                 bias: bool = True, dropout: float = 0.0):
+        super().__init__(input_size, hidden_size, num_layers, bias=bias, batch_first=True,
+                         dropout=dropout)
+
+    def coupled_weights(self) -> list[torch.Tensor]:
+        """Every weight and bias with its forget rows replaced by the input rows negated."""
+        H = self.hidden_size
+        return [torch.cat([w[:H], -w[:H], w[2 * H:]]) for w in self._flat_weights]
+
+    def forward(self, x: torch.Tensor, state=None):
+        if not isinstance(x, torch.Tensor) or x.dim() != 3:
+            raise ValueError("CoupledLSTM reads a padded (B, T, input) tensor, not a packed one")
+        if state is None:
+            zeros = x.new_zeros(self.num_layers, x.shape[0], self.hidden_size)
+            state = (zeros, zeros)
+        outputs, h, c = torch.lstm(x, state, self.coupled_weights(), self.bias,
+                                   self.num_layers, self.dropout, self.training, False, True)
+        return outputs, (h, c)
 
 
 def cell_states(layer, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:

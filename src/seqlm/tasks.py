@@ -38,7 +38,7 @@ class LastStateRegressor(nn.Module):
     :func:`seqlm.rnn.recurrent_layer`; ``init`` sets the recurrent weights
     (:func:`seqlm.gradients.init_recurrent_`); ``variant`` picks an LSTM variant of
     :mod:`seqlm.lstm` for the gate ablations of Chapter 7 (a gate held open in
-    ``nn.LSTM``, or the book's own LSTM for the coupled gates).
+    ``nn.LSTM``, or :class:`seqlm.lstm.CoupledLSTM` for the coupled gates).
     """
 
     def __init__(self, cell: str = "rnn", input_size: int = 2, hidden_size: int = 64,
@@ -51,8 +51,8 @@ class LastStateRegressor(nn.Module):
             raise ValueError(f"unknown LSTM variant {variant!r}; choose one of {lstm.VARIANTS}")
         if variant is not None and cell != "lstm":
             raise ValueError("variants are LSTM variants: use cell='lstm'")
-        if variant == "coupled":  # f = 1 - i: only the book's own LSTM computes it
-            self.rnn = lstm.LSTM(input_size, hidden_size, variant=variant)
+        if variant == "coupled":  # f = 1 - i: nn.LSTM's kernel with the forget rows tied
+            self.rnn = lstm.CoupledLSTM(input_size, hidden_size)
         else:
             self.rnn = rnn.recurrent_layer(cell, input_size, hidden_size,
                                            nonlinearity=nonlinearity)

@@ -128,3 +128,36 @@ def test_a_gate_held_open_in_torch_equals_the_variant(gate, variant):
     reference(x)[0].sum().backward()
     rows = slice(lstm.GATE_ROWS[gate] * 5, (lstm.GATE_ROWS[gate] + 1) * 5)
     assert reference.weight_ih_l0.grad[rows].abs().sum() == 0  # and it stays open
+
+
+@pytest.mark.parametrize("layers, start", [(1, False), (2, True)])
+def test_the_fused_coupled_lstm_equals_the_from_scratch_coupled_cell(layers, start):
+    """CoupledLSTM (nn.LSTM's kernel, forget rows = -input rows) computes f = 1 - i exactly
+    as seqlm.lstm.LSTM(variant="coupled"): outputs, states and every gradient."""
+    torch.manual_seed(4)
+    fused = lstm.CoupledLSTM(3, 5, layers)
+    scratch = lstm.LSTM(3, 5, layers, variant="coupled")
+    scratch.load_state_dict(fused.state_dict())
+    x = torch.randn(4, 7, 3)
+    state = (torch.randn(layers, 4, 5), torch.randn(layers, 4, 5)) if start else None
+    computed = []
+    for model in (fused, scratch):
+        x_ = x.clone().requires_grad_()
+        out, (h, c) = model(x_, state)
+        (out.square().sum() + h.sum() + c.sum()).backward()
+        computed.append([out, h, c, x_.grad] + [p.grad for p in model.parameters()])
+    for a, b in zip(*computed):
+        torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-5)
+    H = 5
+    assert all(p.grad[H:2 * H].abs().max() == 0 for p in fused.parameters())  # never read
+
+
+def test_the_fused_coupled_lstm_starts_as_the_from_scratch_one_from_the_same_seed():
+    torch.manual_seed(5)
+    fused = lstm.CoupledLSTM(2, 6)
+    torch.manual_seed(5)
+    scratch = lstm.LSTM(2, 6, variant="coupled")
+    for (name, a), (_, b) in zip(fused.named_parameters(), scratch.named_parameters()):
+        assert torch.equal(a, b), name
+    with pytest.raises(ValueError, match="packed"):
+        fused(torch.randn(3, 2))
