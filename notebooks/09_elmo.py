@@ -163,7 +163,8 @@ def aligned(split, rows, length, limit=None):
 counts = torch.from_numpy(np.bincount(corpus.ids("train"), minlength=len(corpus.vocab)))
 torch.manual_seed(seed)
 bilm = elmo.BiLM(table, counts, size["bilm_size"], samples=size["samples"])
-checkpoint = Path(setup.results_dir) / f"09_elmo.bilm.{setup.profile}.checkpoint.pt"
+run_key = results.fingerprint(setup.chapter, setup.profile, setup.seed)  # profile, sizes, code
+checkpoint = Path(setup.results_dir) / f"09_elmo.bilm.{run_key}.checkpoint.pt"
 history = train.train(bilm,
                       aligned("train", size["bilm_batch_size"], size["bilm_bptt"],
                               size["bilm_tokens"]),
@@ -246,12 +247,12 @@ LABELS, KINDS = punctuation.LABELS, elmo.ElmoInput.KINDS
 label_pool = punctuation.lines("train")[:size["train_lines"]]
 valid_lines = punctuation.lines("valid")[:size["valid_lines"]]
 test_lines = punctuation.lines("test")[:size["eval_lines"]]
-bilm.to(setup.device)
+frozen = elmo.FrozenBiLM(bilm.to(setup.device), EOS)  # reads each line once, for every tagger
 
 
-def tag_batches(examples, shuffle=False, seed_=0):
+def tag_batches(examples, shuffle=False, seed_=0, keep_order=False):
     return punctuation.batches(examples, table, size["batch_size"] if shuffle else 256, shuffle,
-                               seed_)
+                               seed_, keep_order)
 
 
 def recipe(steps):
@@ -262,7 +263,7 @@ def recipe(steps):
 
 def tagger(kind, seed_, layer=None):
     torch.manual_seed(seed_)
-    inputs = elmo.ElmoInput(kind, table, size["embed_size"], bilm, EOS, layer=layer)
+    inputs = elmo.ElmoInput(kind, table, size["embed_size"], frozen, layer=layer)
     encoder = bilstm.Encoder(inputs, size["hidden_size"], table.pad_id, dropout=size["dropout"])
     return bilstm.Tagger(encoder, len(LABELS))
 
@@ -348,7 +349,7 @@ def kind_batches(split, shuffle=False):
 kind_scores, kind_models = {}, {}
 for kind in KINDS:
     torch.manual_seed(seed)
-    inputs = elmo.ElmoInput(kind, table, size["embed_size"], bilm, EOS)
+    inputs = elmo.ElmoInput(kind, table, size["embed_size"], frozen)
     encoder = bilstm.Encoder(inputs, size["hidden_size"], table.pad_id, dropout=size["dropout"])
     model = bilstm.Classifier(encoder, len(plays.KINDS))
     train.train(model, kind_batches("train", True), kind_batches("valid"),
@@ -413,12 +414,11 @@ if setup.profile != "smoke":
 # nearest tokens by cosine similarity, each with its line.
 
 # %%
-probe = elmo.ElmoInput("elmo", table, 1, bilm, EOS).to(setup.device)
 pool = punctuation.lines("train")[:size["neighbour_lines"]]
 top, static, where = [], [], []
-for i, (x, _) in enumerate(tag_batches(pool)()):
+for i, (x, _) in enumerate(tag_batches(pool, keep_order=True)()):
     x = x.to(setup.device)
-    layers = probe.bilm_layers(x)
+    layers = frozen.layers(x)
     real = x != table.pad_id
     top.append(layers[-1][real].cpu())
     static.append(layers[0][real].cpu())

@@ -255,6 +255,81 @@ def _normalise(h: torch.Tensor, mask: torch.Tensor | None, eps: float = 1e-12) -
     return (h - mean) / torch.sqrt(variance + eps)
 
 
+class FrozenBiLM:
+    """A pretrained biLM as the task models read it: frozen, in eval mode, and each line read
+    once. A line's L + 1 layers depend only on the line (the padding tests prove it), so
+    the first time a line is asked for, the biLM reads it between two ``<eos>`` (as its
+    training stream has one at each line's end) and its L LSTM layers are kept; every
+    later request is a look-up. The token layer x_k depends only on the word, so it comes
+    from a table computed once for every word type of the token table. The kept layers
+    stay on the biLM's device; once ``cache_bytes`` are used, further lines are computed
+    each time they are asked for (same numbers, no memory).
+    """
+
+    def __init__(self, bilm: BiLM, eos_id: int, cache_bytes: int = 2 << 30):
+        self.bilm = bilm.requires_grad_(False).eval()
+        self.eos_id, self.cache_bytes = eos_id, cache_bytes
+        self.pad_id, self.size, self.num_layers = bilm.pad_id, bilm.size, bilm.num_layers
+        self._lines: dict[bytes, torch.Tensor] = {}      # line's ids -> (L, n, 2D)
+        self._bytes = 0
+        self._token_table: torch.Tensor | None = None
+
+    @property
+    def device(self) -> torch.device:
+        return self.bilm.softmax.weight.device
+
+    @torch.no_grad()
+    def token_table(self) -> torch.Tensor:
+        """x for every word type of the token table: (types, D)."""
+        if self._token_table is None:
+            ids = torch.arange(len(self.bilm.token.spellings), device=self.device)
+            self._token_table = torch.cat([self.bilm.token.words(chunk)
+                                           for chunk in ids.split(4096)])
+        return self._token_table
+
+    @torch.no_grad()
+    def _read(self, lines: list[torch.Tensor]) -> list[torch.Tensor]:
+        """The L LSTM layers of each line (1-D ids, no padding), read by the biLM in one
+        padded batch: each (L, n, 2D)."""
+        lengths = [len(line) for line in lines]
+        framed = torch.full((len(lines), max(lengths) + 2), self.pad_id, device=self.device)
+        framed[:, 0] = self.eos_id
+        for r, line in enumerate(lines):
+            framed[r, 1:lengths[r] + 1] = line
+            framed[r, lengths[r] + 1] = self.eos_id
+        _, ahead, behind = self.bilm.directions(framed)
+        stacked = torch.stack([torch.cat(pair, -1) for pair in zip(ahead, behind)])  # (L, B, T, 2D)
+        return [stacked[:, r, 1:n + 1] for r, n in enumerate(lengths)]
+
+    def _lstm_layers(self, x: torch.Tensor) -> torch.Tensor:
+        """The L LSTM layers of every row of a padded batch x (B, T): (L, B, T, 2D), zero at
+        padding; lines seen before are looked up."""
+        rows = [row[row != self.pad_id].to(self.device) for row in x]
+        keys = [row.cpu().numpy().tobytes() for row in rows]
+        missing = {key: row for key, row in zip(keys, rows) if key not in self._lines}
+        found = dict(zip(missing, self._read(list(missing.values())))) if missing else {}
+        for key, layers in found.items():
+            if self._bytes + layers.numel() * layers.element_size() <= self.cache_bytes:
+                self._lines[key] = layers
+                self._bytes += layers.numel() * layers.element_size()
+        B, T = x.shape
+        out = torch.zeros(self.num_layers, B, T, 2 * self.size, device=self.device)
+        for r, key in enumerate(keys):
+            layers = self._lines.get(key, found.get(key))
+            out[:, r, :layers.shape[1]] = layers
+        return out
+
+    def layers(self, x: torch.Tensor, tokens_only: bool = False) -> list[torch.Tensor]:
+        """The L + 1 representations of every real token of a padded batch x (B, T) of
+        table ids: h_0 = [x_k ; x_k], then h_j = [→h_{k,j} ; ←h_{k,j}] for each layer j;
+        each (B, T, 2D) on x's device. Only h_0 with ``tokens_only``."""
+        tokens = self.token_table()[x.to(self.device)]
+        out = [torch.cat([tokens, tokens], -1)]
+        if not tokens_only:
+            out += list(self._lstm_layers(x))
+        return [h.to(x.device) for h in out]
+
+
 class ElmoInput(nn.Module):
     """The token vectors a tagger reads, in one of three kinds (Chapter 9's experiment):
 
@@ -264,58 +339,32 @@ class ElmoInput(nn.Module):
     - ``"elmo"``: that, beside γ Σ s_j h_{k,j} over all the frozen biLM's layers
       (token-based), as Peters et al. add ELMo to a task model's own embeddings.
 
-    ``layer = j`` replaces the mix by the biLM's layer j alone (to see what each holds).
-    A line is read by the biLM between two ``<eos>`` (as its training stream has one at
-    each line's end). x (B, T) padded table ids -> (B, T, output_size)."""
+    ``frozen`` is the pretrained biLM (:class:`FrozenBiLM`, which reads each line once, for
+    every model that shares it). ``layer = j`` replaces the mix by the biLM's layer j alone
+    (to see what each holds). x (B, T) padded table ids -> (B, T, output_size)."""
 
     KINDS = ("learned", "token", "elmo")
 
-    def __init__(self, kind: str, table, embed_size: int, bilm: BiLM | None = None,
-                 eos_id: int | None = None, layer_norm: bool = False, layer: int | None = None):
+    def __init__(self, kind: str, table, embed_size: int, frozen: FrozenBiLM | None = None,
+                 layer_norm: bool = False, layer: int | None = None):
         super().__init__()
         if kind not in self.KINDS:
             raise ValueError(f"unknown input kind {kind!r}; choose one of {self.KINDS}")
-        if kind != "learned" and (bilm is None or eos_id is None):
-            raise ValueError(f"the {kind!r} input needs a pretrained biLM and the <eos> id")
-        if layer is not None and (kind != "elmo" or not 0 <= layer <= bilm.num_layers):
+        if kind != "learned" and not isinstance(frozen, FrozenBiLM):
+            raise ValueError(f"the {kind!r} input needs a pretrained biLM (a FrozenBiLM)")
+        if layer is not None and (kind != "elmo" or not 0 <= layer <= frozen.num_layers):
             raise ValueError(f"layer picks one of the biLM's layers 0 … L for kind 'elmo'")
-        self.kind, self.pad_id, self.eos_id, self.layer = kind, table.pad_id, eos_id, layer
+        self.kind, self.pad_id, self.layer, self.frozen = kind, table.pad_id, layer, frozen
         self.learned = LearnedEmbedding(table, embed_size)
-        self.output_size = embed_size
-        if kind != "learned":
-            self.bilm = bilm.requires_grad_(False).eval()
-            self.output_size += 2 * bilm.size
+        self.output_size = embed_size + (0 if kind == "learned" else 2 * frozen.size)
         if kind == "elmo" and layer is None:
-            self.mix = ScalarMix(bilm.num_layers + 1, layer_norm)
-
-    def train(self, mode: bool = True):
-        super().train(mode)
-        if self.kind != "learned":
-            self.bilm.eval()  # frozen: no dropout either
-        return self
-
-    def bilm_layers(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """The frozen biLM's L + 1 layers for each real token of x: (B, T, 2D) each (only
-        the token layer for the "token" kind, which needs no more)."""
-        if self.kind == "token":
-            with torch.no_grad():
-                tokens = self.bilm.token(x)
-            return [torch.cat([tokens, tokens], -1)]
-        lengths = lengths_of(x, self.pad_id)
-        B, T = x.shape
-        framed = torch.full((B, T + 2), self.pad_id, dtype=x.dtype, device=x.device)
-        framed[:, 0] = self.eos_id
-        framed[:, 1:T + 1] = x
-        framed[torch.arange(B, device=x.device), lengths + 1] = self.eos_id
-        with torch.no_grad():
-            layers = self.bilm.layers(framed)
-        return [h[:, 1:T + 1] for h in layers]
+            self.mix = ScalarMix(frozen.num_layers + 1, layer_norm)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         learned = self.learned(x)
         if self.kind == "learned":
             return learned
-        layers = self.bilm_layers(x)
+        layers = self.frozen.layers(x, tokens_only=self.kind == "token")
         if self.kind == "token":
             return torch.cat([learned, layers[0]], -1)
         if self.layer is not None:

@@ -125,7 +125,7 @@ def test_the_bilm_layers_of_a_sequence_do_not_depend_on_padding(small):
 def test_every_tagger_input_ignores_padding(small, kind):
     table, bilm = small
     torch.manual_seed(0)
-    inputs = elmo.ElmoInput(kind, table, 4, bilm, eos_id=1)
+    inputs = elmo.ElmoInput(kind, table, 4, elmo.FrozenBiLM(bilm, eos_id=1))
     seq = torch.tensor([[2, 3, 5]])
     batch = torch.tensor([[2, 3, 5, table.pad_id], [4, 5, 6, 2]])
     expected = 4 + (0 if kind == "learned" else 12)
@@ -133,17 +133,45 @@ def test_every_tagger_input_ignores_padding(small, kind):
     torch.testing.assert_close(inputs(seq)[0], inputs(batch)[0, :3], rtol=0, atol=1e-6)
 
 
+def test_the_frozen_bilm_reads_each_line_once_and_gives_what_the_bilm_computes(small):
+    """The layers a FrozenBiLM returns are the biLM's own on each line framed by <eos>,
+    whether the line is read for the first time, looked up, or computed past the cache."""
+    table, bilm = small
+    lines = torch.tensor([[2, 3, 5, table.pad_id], [4, 5, 6, 2]])
+    framed = torch.tensor([[1, 2, 3, 5, 1, table.pad_id], [1, 4, 5, 6, 2, 1]])
+    bilm.eval()
+    with torch.no_grad():
+        expected = [h[:, 1:5] for h in bilm.layers(framed)]
+    frozen = elmo.FrozenBiLM(bilm, eos_id=1)
+    first, again = frozen.layers(lines), frozen.layers(lines.flip(0))
+    full = elmo.FrozenBiLM(bilm, eos_id=1, cache_bytes=0)  # keeps nothing, computes each time
+    uncached = full.layers(lines)
+    real = lines != table.pad_id
+    for j in range(3):
+        for got in (first[j], again[j].flip(0), uncached[j]):
+            torch.testing.assert_close(got[real], expected[j][real], rtol=0, atol=1e-6)
+    assert len(frozen._lines) == 2 and len(full._lines) == 0
+    assert (first[1][0, 3] == 0).all()                                  # zero at padding
+    tokens_only = frozen.layers(lines, tokens_only=True)
+    assert len(tokens_only) == 1 and torch.equal(tokens_only[0], first[0])
+
+
 def test_the_frozen_bilm_is_not_trained_and_stays_in_eval_mode(small):
     table, bilm = small
-    inputs = elmo.ElmoInput("elmo", table, 4, bilm, eos_id=1).train()
-    assert not inputs.bilm.training
-    assert all(not p.requires_grad for p in inputs.bilm.parameters())
+    bilm.train()
+    frozen = elmo.FrozenBiLM(bilm, eos_id=1)
+    inputs = elmo.ElmoInput("elmo", table, 4, frozen).train()
+    assert not frozen.bilm.training
+    assert all(not p.requires_grad for p in frozen.bilm.parameters())
     assert {n.split(".")[0] for n, p in inputs.named_parameters() if p.requires_grad} == \
         {"learned", "mix"}
+    assert not any(n.startswith("frozen") for n in inputs.state_dict())  # not the task's weights
     with pytest.raises(ValueError, match="pretrained biLM"):
         elmo.ElmoInput("elmo", table, 4)
+    with pytest.raises(ValueError, match="pretrained biLM"):
+        elmo.ElmoInput("elmo", table, 4, bilm)
     with pytest.raises(ValueError, match="unknown input kind"):
-        elmo.ElmoInput("glove", table, 4, bilm, 1)
+        elmo.ElmoInput("glove", table, 4, frozen)
 
 
 def test_bilm_pretraining_interrupted_and_resumed_ends_like_an_uninterrupted_run(tmp_path, small):

@@ -141,8 +141,9 @@ def test_chapter_9(table):
                                     size["bilm_bptt"])
     two_steps(bilm, stream, size["bilm_train"])
     source = tagging_source(table, size["batch_size"])
+    frozen = elmo.FrozenBiLM(bilm, eos_id=1)
     for kind in elmo.ElmoInput.KINDS:
-        inputs = elmo.ElmoInput(kind, table, size["embed_size"], bilm, eos_id=1)
+        inputs = elmo.ElmoInput(kind, table, size["embed_size"], frozen)
         encoder = bilstm.Encoder(inputs, size["hidden_size"], table.pad_id,
                                  dropout=size["dropout"])
         two_steps(bilstm.Tagger(encoder, len(punctuation.LABELS)), source,
