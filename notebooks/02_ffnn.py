@@ -166,14 +166,17 @@ plt.show()
 # context sizes, on the same test plays and vocabulary as Chapter 1.
 
 # %%
-def test_perplexity(model, n):
-    test_batches = batches.WindowBatches(test_ids, n - 1, 2048, EOS, shuffle=False)
-    return math.exp(train.evaluate(model, test_batches, setup.device))
+def token_probs(model, n, ids):
+    """The network's probability of every token of ids, in order."""
+    windows = batches.WindowBatches(ids, n - 1, 2048, EOS, shuffle=False)
+    return torch.exp(-train.token_losses(model, windows, setup.device)).double().numpy()
 
 
-neural = {n: test_perplexity(models[n], n) for n in size["orders"]}
 kn_models = {n: ngram.KneserNey(n, modified=True).fit(train_ids, V, EOS) for n in size["orders"]}
-kneser_ney = {n: kn_models[n].perplexity(test_ids) for n in size["orders"]}
+test_probs = {n: (token_probs(models[n], n, test_ids), kn_models[n].prob(test_ids))
+              for n in size["orders"]}  # each test token scored once, by both models
+neural = {n: metrics.perplexity(p_neural) for n, (p_neural, _) in test_probs.items()}
+kneser_ney = {n: metrics.perplexity(p_kn) for n, (_, p_kn) in test_probs.items()}
 add_k = {n: ngram.AddK(n, 0.01).fit(train_ids, V, EOS).perplexity(test_ids) for n in size["orders"]}
 unigram = ngram.KneserNey(1).fit(train_ids, V, EOS).perplexity(test_ids)
 for n in size["orders"]:
@@ -212,17 +215,11 @@ if setup.profile != "smoke":
 # best numbers too: their best networks are averaged with a trigram model.
 
 # %%
-def token_probs(model, n, ids):
-    """The network's probability of every token of ids, in order."""
-    windows = batches.WindowBatches(ids, n - 1, 2048, EOS, shuffle=False)
-    return torch.exp(-train.token_losses(model, windows, setup.device)).double().numpy()
-
-
 mixed = {}
 for n in size["orders"]:
     weight = metrics.tune_mixture(token_probs(models[n], n, valid_ids),
                                   kn_models[n].prob(valid_ids))
-    p_neural, p_kn = token_probs(models[n], n, test_ids), kn_models[n].prob(test_ids)
+    p_neural, p_kn = test_probs[n]
     p_mix = weight * p_neural + (1 - weight) * p_kn
     mixed[n] = metrics.perplexity(p_mix)
     print(f"n={n}: λ = {weight:.2f}   mixture {mixed[n]:6.1f}   neural LM {neural[n]:6.1f}   "

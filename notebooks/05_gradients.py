@@ -216,8 +216,7 @@ V, EOS = len(corpus.vocab), corpus.vocab.stoi[data.EOS]
 chapter3 = config.sizes("03_rnn", setup.profile)
 torch.manual_seed(seed)
 word_model = rnn.RNNLM(V, **chapter3["model"])
-if not lm.load_or_fit(setup, "03_rnn", "word_model", word_model, corpus, chapter3):
-    print("Chapter 3's model was not there: trained again here with Chapter 3's recipe")
+lm.load_or_fit(setup, "03_rnn", "word_model", word_model, corpus, chapter3)
 word_model = word_model.cpu().double().eval()
 
 # %%

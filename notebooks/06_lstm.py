@@ -250,12 +250,12 @@ chapter3 = config.sizes("03_rnn", setup.profile)
 torch.manual_seed(seed)
 rnn_model = rnn.RNNLM(V, **chapter3["model"])
 lm.load_or_fit(setup, "03_rnn", "word_model", rnn_model, corpus, chapter3)
-rnn_ppl = math.exp(lm.test_loss(rnn_model, corpus, chapter3, setup.device))
-kn_ppl = results.metric(setup, "01_ngrams", "word test perplexity, modified Kneser-Ney, n=5")
-if kn_ppl is None:  # Chapter 1 did not run with this profile: fit it here
-    train_ids = lm.split_ids(corpus, size, "train")
-    kn_ppl = ngram.KneserNey(5, modified=True).fit(train_ids, V, EOS).perplexity(
-        lm.split_ids(corpus, size, "test"))
+rnn_ppl = results.reuse(setup, "03_rnn", "word test perplexity, RNN LM", lambda: math.exp(
+    lm.test_loss(rnn_model, corpus, chapter3, setup.device)))
+kn_ppl = results.reuse(
+    setup, "01_ngrams", "word test perplexity, modified Kneser-Ney, n=5",
+    lambda: ngram.KneserNey(5, modified=True).fit(lm.split_ids(corpus, size, "train"), V, EOS)
+    .perplexity(lm.split_ids(corpus, size, "test")))
 print(f"test perplexity: LSTM {lstm_ppl:.1f}   RNN (Chapter 3) {rnn_ppl:.1f}   "
       f"modified Kneser-Ney, n=5 {kn_ppl:.1f}")
 if setup.profile != "smoke":
@@ -323,15 +323,15 @@ char_bits = metrics.bits(lm.test_loss(char_model, chars, size, setup.device))
 torch.manual_seed(seed)
 char_rnn = rnn.RNNLM(C, **chapter3["char_model"])
 lm.load_or_fit(setup, "03_rnn", "char_model", char_rnn, chars, chapter3)
-char_rnn_bits = metrics.bits(lm.test_loss(char_rnn, chars, chapter3, setup.device))
+char_rnn_bits = results.reuse(setup, "03_rnn", "char test bits per character, RNN LM",
+                              lambda: metrics.bits(lm.test_loss(char_rnn, chars, chapter3,
+                                                                setup.device)))
 best_kn_n = 7
-kn_bits = results.metric(setup, "01_ngrams",
-                         f"char test bits per character, modified Kneser-Ney, n={best_kn_n}")
-if kn_bits is None:
-    kn_bits = metrics.bits(metrics.cross_entropy(ngram.KneserNey(
-        best_kn_n, modified=True).fit(lm.split_ids(chars, size, "train"), C,
-                                      chars.vocab.stoi["\n"]).prob(lm.split_ids(chars, size,
-                                                                                "test"))))
+kn_bits = results.reuse(
+    setup, "01_ngrams", f"char test bits per character, modified Kneser-Ney, n={best_kn_n}",
+    lambda: metrics.bits(metrics.cross_entropy(ngram.KneserNey(best_kn_n, modified=True).fit(
+        lm.split_ids(chars, size, "train"), C, chars.vocab.stoi["\n"]).prob(
+        lm.split_ids(chars, size, "test")))))
 print(f"bits per character: LSTM {char_bits:.3f}   RNN (Chapter 3) {char_rnn_bits:.3f}   "
       f"modified Kneser-Ney, n={best_kn_n} {kn_bits:.3f}")
 if setup.profile != "smoke":

@@ -55,5 +55,7 @@ def load_or_fit(setup, chapter: str, name: str, model, corpus: Corpus, size: dic
     the same seed, which gives the same weights. Whether they were loaded."""
     if results.load_weights(setup, chapter, name, model):
         return True
+    print(f"[the {name} of {chapter} is not saved for profile {setup.profile} and this code: "
+          f"trained here with that chapter's recipe and seed]")
     fit(model, corpus, size, setup.device, setup.quiet)
     return False

@@ -1,19 +1,49 @@
 """One results format for the whole book: ``_build/results/<chapter>.json``.
 
-``{"chapter", "profile", "device", "metrics": {name: value}, "seconds"}``;
-the book's results page is rendered from these files.
+``{"chapter", "profile", "device", "key", "metrics": {name: value}, "seconds"}``;
+the book's results page is rendered from these files. A later chapter that needs an
+earlier one's number or trained weights reads them from here (:func:`reuse`,
+:func:`load_weights`), and only when their ``key`` (:func:`fingerprint`) says they
+were made by the same profile and the same code; otherwise it computes them itself,
+and says so.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
 import time
+from functools import lru_cache
 from pathlib import Path
 
+from seqlm import config
 from seqlm.config import Setup, resolve_results_dir
 from seqlm.files import write_atomically, write_text_atomically
+
+
+@lru_cache(maxsize=None)
+def fingerprint(chapter: str, profile: str, seed: int = 0) -> str:
+    """A short digest of what a chapter's numbers and weights depend on: its sizes in this
+    profile, its seed, the code of the package, and the code cells of its notebook when
+    the repository is at hand. Two runs with the same fingerprint compute the same things."""
+    sizes = config.sizes(chapter, profile)
+    digest = hashlib.sha256(f"{chapter}|{profile}|{seed}|{sizes!r}".encode())
+    for path in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(path.name.encode() + path.read_bytes())
+    notebook = config.project_root() / "notebooks" / f"{chapter}.ipynb"
+    if notebook.is_file():
+        cells = json.loads(notebook.read_text())["cells"]
+        digest.update("".join("".join(c["source"]) for c in cells
+                              if c["cell_type"] == "code").encode())
+    return digest.hexdigest()[:16]
+
+
+def _current(record: dict, chapter: str, setup: Setup) -> bool:
+    """Whether a saved record (results or weights) was made by this profile and this code."""
+    return (record.get("profile") == setup.profile
+            and record.get("key") == fingerprint(chapter, setup.profile, setup.seed))
 
 
 def _number(value):
@@ -27,6 +57,7 @@ def save(setup: Setup, metrics: dict, seconds: float) -> Path:
     if not metrics:
         raise ValueError("a results file needs at least one metric")
     record = {"chapter": setup.chapter, "profile": setup.profile, "device": str(setup.device),
+              "key": fingerprint(setup.chapter, setup.profile, setup.seed),
               "metrics": {str(k): _number(v) for k, v in metrics.items()},
               "seconds": round(float(seconds), 2)}
     return write_text_atomically(Path(setup.results_dir) / f"{setup.chapter}.json",
@@ -188,31 +219,45 @@ def save_weights(setup: Setup, name: str, model) -> Path:
     import torch
 
     path = Path(setup.results_dir) / f"{setup.chapter}.{name}.pt"
-    payload = {"profile": setup.profile, "state": model.state_dict()}
+    payload = {"profile": setup.profile,
+               "key": fingerprint(setup.chapter, setup.profile, setup.seed),
+               "state": model.state_dict()}
     return write_atomically(path, lambda tmp: torch.save(payload, tmp))
 
 
 def load_weights(setup: Setup, chapter: str, name: str, model) -> bool:
     """Load the weights another chapter saved with :func:`save_weights` into ``model`` when
-    they exist and were trained in this profile; whether they were."""
+    they exist and were trained by this profile and this code; whether they were."""
     import torch
 
     path = Path(setup.results_dir) / f"{chapter}.{name}.pt"
     if not path.is_file():
         return False
     payload = torch.load(path, map_location="cpu", weights_only=True)
-    if payload.get("profile") != setup.profile:
+    if not _current(payload, chapter, setup):
         return False
     model.load_state_dict(payload["state"])
     return True
 
 
 def metric(setup: Setup, chapter: str, name: str) -> float | None:
-    """A number another chapter wrote with this profile, or None when it has not run with
-    it (a chapter then computes the number itself)."""
+    """A number another chapter wrote with this profile and this code, or None when it has
+    not run with them (a chapter then computes the number itself, :func:`reuse`)."""
     path = Path(setup.results_dir) / f"{chapter}.json"
     if not path.is_file():
         return None
     record = json.loads(path.read_text())
-    value = record["metrics"].get(name) if record.get("profile") == setup.profile else None
+    value = record["metrics"].get(name) if _current(record, chapter, setup) else None
     return math.inf if value == "inf" else value
+
+
+def reuse(setup: Setup, chapter: str, name: str, compute):
+    """Another chapter's number (:func:`metric`) when it ran with this profile and this code,
+    else ``compute()``, saying so: nothing is computed twice in a book run, and a chapter
+    run on its own still has every number it needs."""
+    value = metric(setup, chapter, name)
+    if value is None:
+        print(f"[{name}: not in the results of {chapter} for profile {setup.profile} and this "
+              "code, so computed here]")
+        value = compute()
+    return value

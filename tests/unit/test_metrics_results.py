@@ -37,10 +37,46 @@ def test_results_round_trip(tmp_path):
     path = results.save(setup, {"ppl": 120.5, "mle": math.inf}, 12.345)
     record = json.loads(path.read_text())
     assert record == {"chapter": "01_ngrams", "profile": "smoke", "device": "cpu",
+                      "key": results.fingerprint("01_ngrams", "smoke"),
                       "metrics": {"ppl": 120.5, "mle": "inf"}, "seconds": 12.35}
     assert results.load_all(tmp_path) == [record]
     page = results.render_markdown([record])
     assert "## 01_ngrams" in page and "| ppl | 120.5 |" in page and "| mle | ∞ |" in page
+
+
+def test_a_later_chapter_reads_only_current_numbers_and_weights(tmp_path, monkeypatch, capsys):
+    import torch
+
+    early = config.setup("03_rnn", "smoke", "cpu", results_dir=tmp_path)
+    later = config.setup("05_gradients", "smoke", "cpu", results_dir=tmp_path)
+    results.save(early, {"word test perplexity, RNN LM": 150.0}, 1.0)
+    results.save_weights(early, "word_model", torch.nn.Linear(2, 2))
+    assert results.metric(later, "03_rnn", "word test perplexity, RNN LM") == 150.0
+    assert results.load_weights(later, "03_rnn", "word_model", torch.nn.Linear(2, 2))
+    assert results.reuse(later, "03_rnn", "word test perplexity, RNN LM", lambda: 1 / 0) == 150.0
+    other_seed = config.setup("05_gradients", "smoke", "cpu", seed=1, results_dir=tmp_path)
+    assert results.metric(other_seed, "03_rnn", "word test perplexity, RNN LM") is None
+    other_profile = config.setup("05_gradients", "cpu", "cpu", results_dir=tmp_path)
+    assert results.metric(other_profile, "03_rnn", "word test perplexity, RNN LM") is None
+    assert not results.load_weights(other_profile, "03_rnn", "word_model", torch.nn.Linear(2, 2))
+    # the code changed since the numbers were saved: they are stale, never read
+    monkeypatch.setattr(results, "fingerprint", lambda chapter, profile, seed: "changed")
+    assert results.metric(later, "03_rnn", "word test perplexity, RNN LM") is None
+    assert not results.load_weights(later, "03_rnn", "word_model", torch.nn.Linear(2, 2))
+    assert results.reuse(later, "03_rnn", "word test perplexity, RNN LM", lambda: 99.0) == 99.0
+    assert "computed here" in capsys.readouterr().out
+
+
+def test_the_fingerprint_follows_profile_and_sizes(monkeypatch):
+    results.fingerprint.cache_clear()
+    smoke, cpu = results.fingerprint("03_rnn", "smoke"), results.fingerprint("03_rnn", "cpu")
+    assert smoke != cpu and smoke == results.fingerprint("03_rnn", "smoke")
+    changed = dict(config.SIZES) | {"03_rnn": config.SIZES["03_rnn"] | {
+        "smoke": config.SIZES["03_rnn"]["smoke"] | {"bptt": 21}}}
+    monkeypatch.setattr(config, "SIZES", changed)
+    results.fingerprint.cache_clear()
+    assert results.fingerprint("03_rnn", "smoke") != smoke
+    results.fingerprint.cache_clear()
 
 
 def test_results_need_metrics(tmp_path):
