@@ -9,7 +9,7 @@ JOBS    ?= 2
 BOOK_JOBS ?= 1
 STAMP   := _build/.installed
 
-.PHONY: book test install unit notebooks book-check assignments-check install-check assignments grade data sync clean
+.PHONY: book test colab-lane tests-lane install unit notebooks book-check assignments-check install-check assignments grade data sync clean
 
 # Install what is missing: the CPU torch wheel only where no torch is importable
 # (Colab and GPU machines keep theirs), then this checkout's package with its dev
@@ -25,13 +25,26 @@ install:
 book: install
 	$(PYTHON) -m seqlm run --profile $(PROFILE) --device $(DEVICE) --jobs $(BOOK_JOBS) $(if $(ONLY),--only $(ONLY))
 
-# make test: unit tests, every notebook under nbval (smoke), the strict book build,
-# the assignments round trip, every chapter in a fresh venv installed as Colab installs
-# it, then one line with the totals of them all.
-REPORTS := _build/reports
-STAGES  := unit notebooks book assignments install
-test: install unit notebooks book-check assignments-check install-check
-	@$(PYTHON) tests/summarize.py $(STAGES:%=$(REPORTS)/%.xml)
+# make test: unit tests, every notebook under nbval (smoke), the assignments round trip,
+# every chapter in a fresh venv installed as Colab installs it, and the strict book
+# build from those executed chapters, then one line with the totals of them all. Two
+# lanes run side by side (the Colab install then the book | unit, nbval, assignments);
+# every process of them shares the cores (seqlm.config.worker_environment).
+REPORTS  := _build/reports
+STAGES   := unit notebooks book assignments install
+CI_BUILD := $(CURDIR)/_build/ci
+test: install
+	@rm -rf $(REPORTS) $(CI_BUILD)
+	@$(MAKE) --no-print-directory -k -j2 --output-sync=target colab-lane tests-lane; \
+	status=$$?; $(PYTHON) tests/summarize.py $(STAGES:%=$(REPORTS)/%.xml) && exit $$status
+
+colab-lane: install
+	@export SEQLM_CI_BUILD=$(CI_BUILD); $(MAKE) --no-print-directory install-check; a=$$?; \
+	$(MAKE) --no-print-directory book-check; b=$$?; exit $$((a || b))
+
+tests-lane: install
+	@$(MAKE) --no-print-directory unit; a=$$?; $(MAKE) --no-print-directory notebooks; b=$$?; \
+	$(MAKE) --no-print-directory assignments-check; c=$$?; exit $$((a || b || c))
 
 unit: install
 	$(PYTHON) -m pytest tests/unit -q -n $(JOBS) --junitxml=$(REPORTS)/unit.xml

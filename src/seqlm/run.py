@@ -60,6 +60,10 @@ def execute_all(root: Path, chosen: list[str], profile: str, device: str, build:
     chapter's error after every chapter has finished or failed."""
     if jobs < 1:
         raise ValueError(f"--jobs must be ≥ 1, got {jobs}")
+    if jobs > 1:  # the kernels share the cores: cores ÷ jobs threads each, waiting passively
+        settings = config.share_cores(jobs)
+        print(f"[seqlm] {jobs} chapters at a time, {settings['OMP_NUM_THREADS']} thread(s) each "
+              f"(set SEQLM_THREADS to change it)", flush=True)
 
     def one(chapter: str):
         print(f"[seqlm] {chapter}: executing (profile {profile}, device {device})", flush=True)
@@ -93,8 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--only", nargs="+", metavar="CHAPTER",
                      help="run only these chapters, e.g. 01_ngrams (default: all)")
     run.add_argument("--jobs", type=int, default=1, metavar="N",
-                     help="execute N chapters at once, each in its own kernel (default: 1); "
-                          "set OMP_NUM_THREADS to share the CPU cores among them")
+                     help="execute N chapters at once, each in its own kernel with the CPU "
+                          "cores shared among them (default: 1; $SEQLM_THREADS sets the "
+                          "threads per chapter)")
     run.add_argument("--no-book", action="store_true", help="execute only, do not build the HTML")
     run.add_argument("--book-only", action="store_true",
                      help="build the HTML from what is already executed, run nothing")

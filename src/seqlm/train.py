@@ -322,8 +322,8 @@ def _record(model, valid_batches, config, history, step, running, device):
 
 def train_all(runs: list[tuple], device=None, workers: int = 4) -> list[History]:
     """Train several models at once: ``runs`` holds ``(model, train_batches, valid_batches,
-    config)`` tuples, trained in a pool of ``workers`` threads with one intra-op thread
-    each; returns their histories in order.
+    config)`` tuples, trained in a pool of ``workers`` threads that share this process's
+    intra-op threads (at least one each); returns their histories in order.
 
     For many small recurrent models (the adding problem, small character models), whose
     steps are too short to keep two cores busy, this gets close to twice the work done
@@ -333,7 +333,7 @@ def train_all(runs: list[tuple], device=None, workers: int = 4) -> list[History]
     from concurrent.futures import ThreadPoolExecutor
 
     threads = torch.get_num_threads()
-    torch.set_num_threads(1)
+    torch.set_num_threads(max(1, threads // max(1, workers)))
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
             jobs = [pool.submit(train, *run, device) for run in runs]

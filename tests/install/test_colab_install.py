@@ -3,10 +3,15 @@ package without extras (plus papermill and ipykernel, which Colab has, and the C
 torch that stands in for Colab's own), then every chapter in the `smoke` profile.
 
 A chapter that imports a module missing from the runtime dependencies fails here
-(nltk was once a dev-only dependency and broke Chapter 1 on Colab)."""
+(nltk was once a dev-only dependency and broke Chapter 1 on Colab).
+
+With ``SEQLM_CI_BUILD`` set (``make test`` sets it), the chapters are executed into that
+folder, and the book tests then build the HTML from these executions instead of running
+every chapter again."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -39,7 +44,8 @@ def executed(tmp_path_factory):
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "VIRTUAL_ENV"))}
     env |= {"JUPYTER_PATH": str(env_dir / "share" / "jupyter"),
             "JUPYTER_DATA_DIR": str(work / "jupyter-data"), "PATH": f"{env_dir / 'bin'}:{env['PATH']}"}
-    build = work / "_build"
+    build = Path(os.environ.get("SEQLM_CI_BUILD") or work / "_build").resolve()
+    shutil.rmtree(build, ignore_errors=True)
     out = subprocess.run([str(python), "-m", "seqlm", "run", "--profile", "smoke", "--device", "cpu",
                           "--no-book", "--jobs", "2", "--build-dir", str(build)],
                          cwd=ROOT, env=env, capture_output=True, text=True)
