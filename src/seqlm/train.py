@@ -54,15 +54,18 @@ class LanguageModel(Protocol):
 
 @dataclass
 class History:
-    """What a run measured: one entry per evaluation."""
+    """What a run measured: one entry per evaluation. The kept weights are those of
+    ``best_step``: the lowest valid loss, or with a ``score`` the highest valid score."""
 
     step: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)   # mean since the last evaluation
     valid_loss: list[float] = field(default_factory=list)   # nats per token
+    valid_score: list[float] = field(default_factory=list)  # the score, when one is given
     grad_norm: list[float] = field(default_factory=list)    # mean norm before clipping
     nonfinite_steps: int = 0                                 # steps whose loss was inf or nan
     best_step: int = 0
-    best_valid_loss: float = math.inf
+    best_valid_loss: float = math.inf                        # the valid loss at best_step
+    best_valid_score: float = -math.inf                      # the valid score at best_step
     stopped_early: bool = False
     seconds: float = 0.0
 
@@ -237,9 +240,16 @@ class _Running:
         return self.loss.item() / self.count, self.norm.item() / self.count, self.nonfinite.item()
 
 
-def train(model, train_batches, valid_batches, config: TrainConfig, device=None) -> History:
+def train(model, train_batches, valid_batches, config: TrainConfig, device=None,
+          score=None) -> History:
     """Train ``model`` in place; return its :class:`History`. The best weights (by valid
-    loss) are loaded into the model at the end."""
+    loss) are loaded into the model at the end.
+
+    ``score(model) -> float``, when given, is a validation score where higher is better
+    (macro F1, accuracy, minus an error rate), measured at every evaluation after the
+    valid loss: then the kept weights and early stopping follow the score instead of the
+    loss. Choose a model on the score you report: a loss dominated by a frequent class
+    can turn up while the score on the rare ones still climbs."""
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device)
     optimizer = _optimizer(model, config)
@@ -268,7 +278,8 @@ def train(model, train_batches, valid_batches, config: TrainConfig, device=None)
                 step += 1
                 bar.update(1)
                 if step % config.eval_every == 0 or step == config.steps:
-                    _record(model, valid_batches, config, history, step, running, device)
+                    _record(model, valid_batches, config, history, step, running, device,
+                            score)
                     if history.best_step == step:
                         best = {k: v.detach().clone() for k, v in model.state_dict().items()}
                     bar.set_postfix(train=f"{history.train_loss[-1]:.3f}",
@@ -304,7 +315,7 @@ def _step(model, optimizer, config, x, y, state, step, running):
     return detach(state)
 
 
-def _record(model, valid_batches, config, history, step, running, device):
+def _record(model, valid_batches, config, history, step, running, device, score=None):
     valid = evaluate(model, valid_batches, device, config.eval_batches)
     train_loss, grad_norm, nonfinite = running.means()
     running.reset()
@@ -313,8 +324,16 @@ def _record(model, valid_batches, config, history, step, running, device):
     history.train_loss.append(train_loss)
     history.grad_norm.append(grad_norm)
     history.valid_loss.append(valid)
-    if valid < history.best_valid_loss:
+    if score is not None:
+        with evaluating(model):
+            history.valid_score.append(float(score(model)))
+        improved = history.valid_score[-1] > history.best_valid_score
+    else:
+        improved = valid < history.best_valid_loss
+    if improved:
         history.best_valid_loss, history.best_step = valid, step
+        if score is not None:
+            history.best_valid_score = history.valid_score[-1]
     elif config.patience is not None:
         evaluations_since_best = sum(1 for s in history.step if s > history.best_step)
         history.stopped_early = evaluations_since_best >= config.patience

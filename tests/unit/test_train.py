@@ -202,3 +202,36 @@ def test_a_run_resumed_on_the_gpu_ends_like_an_uninterrupted_one(tmp_path):
 def test_more_bad_configs(bad):
     with pytest.raises(ValueError):
         train.TrainConfig(**{"steps": 10} | bad)
+
+
+def test_a_validation_score_chooses_the_kept_weights_and_stops_early():
+    """With score, the weights kept are those of the highest score (not the lowest loss),
+    early stopping counts evaluations without a better score, and the score is measured in
+    eval mode."""
+    model = fresh_model()
+    tr, va = stream_batches()
+    modes, calls = [], iter([0.1, 0.5, 0.3, 0.2, 0.9, 0.05, 0.0, 0.0, 0.0, 0.0])
+
+    def score(m):
+        modes.append(m.training)
+        return next(calls)
+
+    snapshots = {}
+    original = train._record
+
+    def record(m, *args):
+        original(m, *args)
+        snapshots[args[3]] = {k: v.clone() for k, v in m.state_dict().items()}
+
+    try:
+        train._record = record
+        history = train.train(model, tr, va, config(steps=100, patience=3), score=score)
+    finally:
+        train._record = original
+    assert history.valid_score == [0.1, 0.5, 0.3, 0.2, 0.9, 0.05, 0.0, 0.0]
+    assert history.best_step == 50 and history.best_valid_score == 0.9
+    assert history.best_valid_loss == history.valid_loss[4]
+    assert history.stopped_early and history.step[-1] == 80   # three evaluations without a gain
+    assert not any(modes)
+    for k, v in model.state_dict().items():
+        assert torch.equal(v, snapshots[50][k]), k
