@@ -64,20 +64,29 @@ size, timer = setup.size, results.Timer()
 print(f"profile {setup.profile}, device {setup.device}")
 
 # %% [markdown]
-# ## 7.1 The cell, in two forms
+# ## 7.1 The cell, in three notations
 #
-# The GRU has a **reset gate** $r_t$ and an **update gate** $z_t$. The lectures,
-# following {cite:t}`cho2014learning`, write
+# The GRU has a **reset gate** $r_t$ and an **update gate** $z_t$. {cite:t}`cho2014learning`
+# write it (their eqs. 5–8, with biases added):
 #
 # $$\begin{aligned}
 # r_t &= \sigma(W_r x_t + U_r h_{t-1} + b_r), \qquad z_t = \sigma(W_z x_t + U_z h_{t-1} + b_z),\\
 # \tilde h_t &= \tanh\big(W x_t + U (r_t \odot h_{t-1}) + b\big),\\
-# h_t &= (1 - z_t) \odot h_{t-1} + z_t \odot \tilde h_t .
+# h_t &= z_t \odot h_{t-1} + (1 - z_t) \odot \tilde h_t .
 # \end{aligned}$$
 #
-# The reset gate decides how much of the old state the candidate may look at;
-# the update gate mixes old state and candidate, coordinate by coordinate. There
-# is no separate cell: $h_t$ is both memory and output. `torch.nn.GRU` computes
+# The reset gate decides how much of the old state the candidate $\tilde h_t$ may
+# look at; the update gate mixes old state and candidate, coordinate by
+# coordinate, and $z_t$ is the share of the *old* state that is kept. There is no
+# separate cell: $h_t$ is both memory and output.
+#
+# The lectures, like {cite:t}`chung2014empirical` and Olah's much-copied diagrams,
+# write the last line the other way round, $h_t = (1 - z_t) \odot h_{t-1} + z_t
+# \odot \tilde h_t$: their $z_t$ is the share of the *new* candidate. That is only a
+# naming. Since $1 - \sigma(a) = \sigma(-a)$, negating the update gate's weights and
+# bias turns one into the other exactly.
+#
+# `torch.nn.GRU` uses Cho et al.'s $z$ and calls the candidate $n_t$:
 #
 # $$\begin{aligned}
 # r_t &= \sigma(W_{ir} x_t + b_{ir} + W_{hr} h_{t-1} + b_{hr}), \qquad
@@ -86,16 +95,14 @@ print(f"profile {setup.profile}, device {setup.device}")
 # h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1} .
 # \end{aligned}$$
 #
-# Two things differ. First, the roles of $z$ and $1 - z$ are swapped: in PyTorch
-# $z$ is the share of the *old* state that is kept. That is only a naming: since
-# $1 - \sigma(a) = \sigma(-a)$, negating the update gate's weights and bias turns
-# one into the other. Second, the reset gate multiplies the recurrent product
-# *after* it is computed, $r \odot (W_{hn} h)$, instead of the state before it,
-# $W (r \odot h)$. That changes the function (the two agree only where $r = 1$),
-# but not the family: both are gated interpolations with the same parameters,
-# and PyTorch's form lets the three recurrent products $W_{h\cdot} h_{t-1}$ be
-# computed as one matrix product, which is what cuDNN does. Checked numerically,
-# with `seqlm.gru.gru_cell_cho` for the lectures' form:
+# One thing differs from Cho et al.: the reset gate multiplies the recurrent
+# product *after* it is computed, $r_t \odot (W_{hn} h_{t-1})$, instead of the state
+# before it, $U (r_t \odot h_{t-1})$. That changes the function (the two agree only
+# where $r_t = 1$), but not the family: both are gated interpolations with the same
+# parameters, and PyTorch's form lets the three recurrent products
+# $W_{h\cdot} h_{t-1}$ be computed as one matrix product, which is what cuDNN does.
+# Checked numerically, with `seqlm.gru.gru_cell_chung` (the lectures' form),
+# `gru_cell_cho` and `gru_cell` (PyTorch's), all reading the same weights:
 
 # %%
 torch.manual_seed(seed)
@@ -106,14 +113,14 @@ weights = [w.detach().clone()
 flipped = [w.clone() for w in weights]
 for w in flipped:
     w[6:12] *= -1                      # the update gate's rows, negated: z <-> 1 - z
-for w in (weights[2], flipped[2]):
-    w[:6] = 50.0                       # a reset gate held at 1
-same = (gru.gru_cell_cho(x_t, h, *flipped) - gru.gru_cell(x_t, h, *weights)).abs().max()
-weights[2][:6] = 0.0                   # a working reset gate
+renamed = (gru.gru_cell_chung(x_t, h, *flipped) - gru.gru_cell_cho(x_t, h, *weights)).abs().max()
+held = [w.clone() for w in weights]
+held[2][:6] = 50.0                     # a reset gate held at 1
+same = (gru.gru_cell_cho(x_t, h, *held) - gru.gru_cell(x_t, h, *held)).abs().max()
 apart = (gru.gru_cell_cho(x_t, h, *weights) - gru.gru_cell(x_t, h, *weights)).abs().max()
-print(f"reset gate at 1, z flipped: largest difference {same:.1e}; "
-      f"with a working reset gate: {apart:.2f}")
-assert same < 1e-6 and apart > 1e-3
+print(f"lectures' form with z flipped vs Cho's: largest difference {renamed:.1e}")
+print(f"Cho's vs PyTorch's, reset gate at 1: {same:.1e}; with a working reset gate: {apart:.2f}")
+assert renamed < 1e-6 and same < 1e-6 and apart > 1e-3
 
 # %% [markdown]
 # `seqlm.gru.gru_cell` is PyTorch's form, in `nn.GRU`'s layout (the rows of
@@ -442,10 +449,12 @@ print(f"{len(headline)} numbers written to {path.name} after {timer.seconds:.1f}
 # %% [markdown]
 # ## Exercises
 #
-# 1. **The lectures' GRU.** Train `gru_cell_cho` (the reset gate before the
+# 1. **Cho's GRU.** Train `gru_cell_cho` (the reset gate before the
 #    product) on the adding problem. Does it learn as fast as PyTorch's form?
-# 2. **A minimal gated unit.** Remove the reset gate (set $r = 1$). What does the
-#    GRU lose on the character LM?
+# 2. **Without a reset gate.** Hold $r_t = 1$ (a large reset-gate bias, as in 7.1).
+#    What does the GRU lose on the character LM? (This is not the "minimal gated
+#    unit" of the literature, which keeps one gate and uses it both to reset and to
+#    update.)
 # 3. **More seeds.** With five seeds, do the LSTM and the GRU separate on any task?
 # 4. **Graded assignment.** Write the GRU step in `nn.GRU`'s convention and run
 #    it over a sequence (assignment `07_gru`).

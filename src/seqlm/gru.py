@@ -1,4 +1,5 @@
-"""Gated recurrent units, Chapter 7 (Cho et al. 2014)."""
+"""Gated recurrent units, Chapter 7 (Cho et al. 2014): torch's form (:func:`gru_cell`), Cho et al.'s
+(:func:`gru_cell_cho`) and the lectures' (Chung et al. 2014, :func:`gru_cell_chung`)."""
 
 from __future__ import annotations
 
@@ -26,16 +27,9 @@ def gru_cell(x_t, h, W_ih, W_hh, b_ih=None, b_hh=None):
     return (1 - z) * n + z * h
 
 
-def gru_cell_cho(x_t, h, W_ih, W_hh, b_ih=None, b_hh=None):
-    """The same weights used the way Cho et al. (2014) and the lectures write the cell::
-
-        r = σ(W_ir x + W_hr h),  z = σ(W_iz x + W_hz h),
-        h̃ = tanh(W_in x + W_hn (r ⊙ h)),   h' = (1 - z) ⊙ h + z ⊙ h̃
-
-    (biases as in ``gru_cell``; ``b_hn`` is added inside the product's bracket). Two
-    differences from torch's: the reset gate acts on h *before* the recurrent product,
-    and z is the share of the *new* candidate. The second is only a naming (z ↔ 1 - z,
-    i.e. negated update-gate weights); the first changes the function."""
+def _reset_before(x_t, h, W_ih, W_hh, b_ih, b_hh):
+    """The gates and candidate with the reset gate applied to h *before* the recurrent
+    weights, as Cho et al. write it: (z, h̃)."""
     W_ir, W_iz, W_in = W_ih.chunk(3, dim=0)
     W_hr, W_hz, W_hn = W_hh.chunk(3, dim=0)
     b_i = b_ih.chunk(3) if b_ih is not None else (None,) * 3
@@ -43,6 +37,33 @@ def gru_cell_cho(x_t, h, W_ih, W_hh, b_ih=None, b_hh=None):
     r = torch.sigmoid(linear(x_t, W_ir, b_i[0]) + linear(h, W_hr, b_h[0]))
     z = torch.sigmoid(linear(x_t, W_iz, b_i[1]) + linear(h, W_hz, b_h[1]))
     candidate = torch.tanh(linear(x_t, W_in, b_i[2]) + linear(r * h, W_hn, b_h[2]))
+    return z, candidate
+
+
+def gru_cell_cho(x_t, h, W_ih, W_hh, b_ih=None, b_hh=None):
+    """The same weights used as Cho et al. (2014, eqs. 5-8) write the cell::
+
+        r = σ(W_ir x + W_hr h),  z = σ(W_iz x + W_hz h),
+        h̃ = tanh(W_in x + W_hn (r ⊙ h)),   h' = z ⊙ h + (1 - z) ⊙ h̃
+
+    (biases as in ``gru_cell``; ``b_hn`` is added after the product). The z convention is
+    torch's (z is the share of the old state kept); the one difference from
+    :func:`gru_cell` is where the reset gate acts: on h *before* the recurrent product,
+    not on the product. With r = 1 the two are the same function."""
+    z, candidate = _reset_before(x_t, h, W_ih, W_hh, b_ih, b_hh)
+    return z * h + (1 - z) * candidate
+
+
+def gru_cell_chung(x_t, h, W_ih, W_hh, b_ih=None, b_hh=None):
+    """The cell as Chung et al. (2014) write it, and as the lectures and Olah's post draw
+    it: Cho's cell with the roles of z and 1 - z swapped::
+
+        h' = (1 - z) ⊙ h + z ⊙ h̃          (r, z, h̃ as in :func:`gru_cell_cho`)
+
+    z is now the share of the *new* candidate. That is only a naming: since
+    1 - σ(a) = σ(-a), negating the update gate's weights and biases turns this cell into
+    Cho's exactly."""
+    z, candidate = _reset_before(x_t, h, W_ih, W_hh, b_ih, b_hh)
     return (1 - z) * h + z * candidate
 
 

@@ -74,23 +74,33 @@ def test_lstm_variants_fix_their_gates():
         lstm.LSTM(3, 5, variant="peephole")
 
 
-def test_cho_gru_differs_from_torch_only_where_the_reset_gate_acts():
+def test_the_three_gru_forms_and_what_separates_them():
+    """Chung et al.'s (the lectures') cell is Cho et al.'s with z and 1 - z swapped, exactly;
+    Cho et al.'s differs from torch's only where the reset gate acts (same with r = 1)."""
     torch.manual_seed(3)
     cell = nn.GRUCell(4, 6)
     x, h = torch.randn(5, 4), torch.randn(5, 6)
     weights = [cell.weight_ih.detach(), cell.weight_hh.detach(), cell.bias_ih.detach(),
                cell.bias_hh.detach()]
-    # z <-> 1 - z is a naming: negating the update gate's weights and biases turns one into
-    # the other when the reset gate is inactive (r = 1: very large reset-gate biases)
     flipped = [w.clone() for w in weights]
     for w in flipped:
-        w[6:12] *= -1  # the update gate's rows
-    for w in (weights[2], flipped[2]):
-        w[:6] = 50.0   # r = 1
-    torch.testing.assert_close(gru.gru_cell_cho(x, h, *flipped), gru.gru_cell(x, h, *weights),
+        w[6:12] *= -1  # the update gate's rows: z <-> 1 - z
+    torch.testing.assert_close(gru.gru_cell_chung(x, h, *flipped), gru.gru_cell_cho(x, h, *weights),
                                rtol=0, atol=1e-6)
-    weights[2][:6] = 0.0  # with a working reset gate, the two cells compute different things
+    assert not torch.allclose(gru.gru_cell_chung(x, h, *weights), gru.gru_cell_cho(x, h, *weights))
+    held = [w.clone() for w in weights]
+    held[2][:6] = 50.0  # r = 1: a reset gate that lets everything through
+    torch.testing.assert_close(gru.gru_cell_cho(x, h, *held), gru.gru_cell(x, h, *held),
+                               rtol=0, atol=1e-6)
     assert not torch.allclose(gru.gru_cell_cho(x, h, *weights), gru.gru_cell(x, h, *weights))
+    h_cho = gru.gru_cell_cho(x, h, *weights)   # Cho's eq. 7 by hand: z h + (1 - z) h~
+    W_ir, W_iz, W_in = weights[0].chunk(3)
+    W_hr, W_hz, W_hn = weights[1].chunk(3)
+    (b_ir, b_iz, b_in), (b_hr, b_hz, b_hn) = weights[2].chunk(3), weights[3].chunk(3)
+    r = torch.sigmoid(x @ W_ir.T + b_ir + h @ W_hr.T + b_hr)
+    z = torch.sigmoid(x @ W_iz.T + b_iz + h @ W_hz.T + b_hz)
+    h_tilde = torch.tanh(x @ W_in.T + b_in + (r * h) @ W_hn.T + b_hn)
+    torch.testing.assert_close(h_cho, z * h + (1 - z) * h_tilde, rtol=0, atol=1e-6)
 
 
 @pytest.mark.parametrize("kind", ["lstm", "gru"])
