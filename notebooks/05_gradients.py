@@ -99,16 +99,16 @@ for s in reversed(range(len(words))):
 # ## 5.2 A bound, and what it promises
 #
 # The norm of a product is at most the product of the norms. The diagonal
-# factor's norm is the largest $|f'(a_j)|$, at most $\gamma$, the largest slope of
-# the activation: 1 for tanh and ReLU, 1/4 for the sigmoid. The norm of
+# factor's norm is the largest $|f'(a_j)|$, at most $f'_{\max}$, the largest slope
+# of the activation: 1 for tanh and ReLU, 1/4 for the sigmoid. The norm of
 # $W_{hh}$ is its largest singular value $\sigma_{\max}$. So
 #
-# $$\Big\lVert \frac{\partial h_t}{\partial h_s} \Big\rVert \le \big(\gamma\, \sigma_{\max}(W_{hh})\big)^{t-s}.$$
+# $$\Big\lVert \frac{\partial h_t}{\partial h_s} \Big\rVert \le \big(f'_{\max}\, \sigma_{\max}(W_{hh})\big)^{t-s}.$$
 #
-# If $\sigma_{\max} < 1/\gamma$, the gradient from $t - s$ steps back **must
-# vanish** exponentially fast. If $\sigma_{\max} > 1/\gamma$ it **can explode**,
+# If $\sigma_{\max} < 1/f'_{\max}$, the gradient from $t - s$ steps back **must
+# vanish** exponentially fast. If $\sigma_{\max} > 1/f'_{\max}$ it **can explode**,
 # but need not: the bound is an upper one, and a saturated tanh ($f' \approx 0$)
-# cuts the product down whatever $W_{hh}$ is. The activations and their slopes:
+# shrinks every factor it enters. The activations and their slopes:
 
 # %%
 viz.activations()
@@ -119,9 +119,10 @@ plt.show()
 #
 # Now the exact norms, from autograd (`seqlm.gradients.state_jacobians`
 # back-propagates from each coordinate of the last state to every earlier one),
-# for random recurrent matrices scaled to spectral radius $\rho$ between 0.5 and
-# 1.5, for tanh cells and for linear ones ($f(a) = a$), reading random inputs.
-# First a check that autograd and the product formula agree:
+# for random recurrent matrices scaled to spectral radius $\rho$ (the largest modulus
+# of an eigenvalue; $\rho \le \sigma_{\max}$) between 0.5 and 3, for tanh cells and
+# for linear ones ($f(a) = a$), reading random inputs. First a check that autograd
+# and the product formula agree:
 
 # %%
 H, T = size["jacobian_size"], size["jacobian_length"]
@@ -157,19 +158,20 @@ fig, axes = plt.subplots(1, 2, figsize=(11, 3.8), sharey=True)
 for ax, (act, curves) in zip(axes, measured.items()):
     viz.gradient_decay({f"ρ = {r}": c[0] for r, c in curves.items()}, f"{act} cells", ax=ax)
 plt.show()
-print(f"{'':8s}" + "".join(f"{'ρ = ' + str(r):>12s}" for r in size["radii"]))
+print(f"{'':8s}" + "".join(f"{'ρ = ' + str(r):>11s}" for r in size["radii"]))
 for act, curves in measured.items():
-    print(f"{act:8s}" + "".join(f"{c[1]:>12.3f}" for c in curves.values()) + "   fitted rate")
-    print(f"{'':8s}" + "".join(f"{c[2]:>12.3f}" for c in curves.values()) + "   bound γ σ_max")
+    print(f"{act:8s}" + "".join(f"{c[1]:>11.3f}" for c in curves.values()) + "   fitted rate")
+    print(f"{'':8s}" + "".join(f"{c[2]:>11.3f}" for c in curves.values()) + "   bound f'max σmax")
 
 # %% [markdown]
-# The measured rate per step never exceeds the bound $\gamma\,\sigma_{\max}$,
+# The measured rate per step never exceeds the bound $f'_{\max}\,\sigma_{\max}$,
 # and the bound is loose: a random matrix's largest singular value is about
 # twice its spectral radius. For linear cells the rate is the spectral radius
 # itself (the powers of a matrix grow like $\rho^k$), so the norms vanish below
-# $\rho = 1$ and explode above it. Tanh cells vanish below $\rho = 1$ as well, but
-# they do not explode: as the states grow, the tanh saturates and its slope
-# shrinks, which holds the product down.
+# $\rho = 1$ and explode above it. Tanh cells vanish below $\rho = 1$ as well, and
+# above it they can explode too, only more slowly than linear ones: as the states
+# grow the tanh saturates, its slope shrinks, and every factor
+# $\mathrm{diag}(f'(a_j))\,W_{hh}$ is cut down.
 
 # %%
 for act, curves in measured.items():
@@ -179,8 +181,59 @@ for act, curves in measured.items():
             assert abs(rate - radius) < 0.1 * radius  # the rate is ρ
         if radius < 1:
             assert rate < 1                           # vanishing
-assert measured["linear"][max(size["radii"])][1] > 1     # exploding
-assert measured["tanh"][max(size["radii"])][1] < measured["linear"][max(size["radii"])][1]
+largest = max(size["radii"])
+assert measured["linear"][largest][1] > 1                           # exploding
+assert measured["tanh"][largest][1] < measured["linear"][largest][1]  # damped by saturation
+
+# %% [markdown]
+# How much saturation damps depends on how hard the inputs drive the units: the
+# larger $\lVert W_{ih} x_t \rVert$, the more units sit near $\pm 1$ where $f' \approx 0$.
+# Here is the fitted rate of tanh cells over several seeds (a new $W_{hh}$ and new
+# inputs each) and input scales, for spectral radii above 1, with the norm of the
+# whole product $\lVert \partial h_T / \partial h_0 \rVert$ beside it:
+
+# %%
+def tanh_rates(radius, scale):
+    """Fitted rates and ‖∂h_T/∂h_0‖ of tanh cells over seeds, inputs scaled by `scale`."""
+    rates, whole = [], []
+    for s in range(size["jacobian_seeds"]):
+        g = torch.Generator().manual_seed(seed + s)
+        inputs = torch.randn(T, H, dtype=torch.float64, generator=g) * scale
+        W = gradients.random_recurrent_matrix(H, radius, g)
+        norms = gradients.norms_by_distance(gradients.state_jacobians(
+            W, W_in, torch.zeros(H, dtype=torch.float64), inputs))
+        rates.append(gradients.fitted_rate(norms, skip=5))
+        whole.append(norms[-1].item())
+    return rates, whole
+
+
+explosion = {(r, x): tanh_rates(r, x) for r in size["explode_radii"] for x in size["input_scales"]}
+print(f"{'input scale':>12s}" + "".join(f"{'ρ = ' + str(r):>26s}" for r in size["explode_radii"]))
+for x in size["input_scales"]:
+    cells = [explosion[r, x] for r in size["explode_radii"]]
+    print(f"{x:>12g}" + "".join(f"{min(a):>8.2f}–{max(a):.2f} ({min(n):6.0e}–{max(n):6.0e})"
+                                for a, n in cells))
+
+# %% [markdown]
+# Each entry is the range over the seeds of the fitted rate per step and, in
+# brackets, of $\lVert \partial h_T / \partial h_0 \rVert$. With weak or moderate
+# inputs, tanh cells explode once $\rho$ is large enough: rates above 1, and a
+# gradient from $T$ steps back thousands or millions of times larger than at the
+# last step. A random tanh network with enough gain is chaotic: nearby states drift
+# apart, and the Jacobian products that measure that drift grow
+# {cite}`sompolinsky1988chaos`. The same matrices driven by strong inputs explode
+# later or not at all: strong inputs suppress the chaos {cite}`rajan2010stimulus`.
+# Saturation damps the growth; it does not forbid it. The checks below: at the
+# largest radius every seed explodes for every input scale up to 1, and at every
+# radius the weakest inputs give a higher mean rate than the strongest.
+
+# %%
+if setup.profile != "smoke":
+    top = max(size["explode_radii"])
+    weak, strong = min(size["input_scales"]), max(size["input_scales"])
+    assert all(rate > 1 for x in size["input_scales"] if x <= 1 for rate in explosion[top, x][0])
+    for r in size["explode_radii"]:
+        assert np.mean(explosion[r, weak][0]) > np.mean(explosion[r, strong][0])
 
 # %% [markdown]
 # Try it: the slider sets the spectral radius of the recurrent matrix, the menu
@@ -196,7 +249,7 @@ def show_decay(radius=1.0, activation="tanh"):
 
 
 widgets.interact(show_decay,
-                 radius=widgets.FloatSlider(value=1.0, min=0.25, max=2.0, step=0.05,
+                 radius=widgets.FloatSlider(value=1.0, min=0.25, max=4.0, step=0.05,
                                             description="ρ"),
                  activation=widgets.Dropdown(options=["tanh", "sigmoid", "relu", "linear"],
                                              description="activation"));
@@ -248,19 +301,22 @@ if setup.profile != "smoke":
 # ## 5.5 Exploding gradients, and clipping
 #
 # The other failure is sudden. Near a place where the network's dynamics change
-# qualitatively (a bifurcation), the loss can rise like a cliff: the gradient
-# there is huge, and one ordinary gradient step can throw the weights far from
-# where they were. Here is the loss of the smallest recurrent network there is,
-# one sigmoid unit $h_t = \sigma(w\,h_{t-1} + b)$ run for 50 steps from
-# $h_0 = 0.5$, with loss $(h_{50} - 0.7)^2$, over its two weights
-# {cite}`pascanu2013difficulty`.
+# qualitatively (a bifurcation), the loss can rise like a cliff: it stays smooth,
+# but its slope there is enormous, and one ordinary gradient step can throw the
+# weights far from where they were. Here is the loss of the smallest recurrent
+# network there is, one sigmoid unit $h_t = \sigma(W_{hh}\,h_{t-1} + b)$ with a
+# scalar weight $W_{hh}$ and bias $b$, run for 50 steps from $h_0 = 0.5$, with loss
+# $(h_{50} - 0.7)^2$, over its two weights. It is a variant of the one-unit model of
+# {cite:t}`pascanu2013difficulty`, whose unit applies the sigmoid before the weight,
+# $h_t = W_{hh}\,\sigma(h_{t-1}) + b$; both have the same wall.
 
 # %%
-w_grid = torch.linspace(2, 12, 201, dtype=torch.float64)
+w_grid = torch.linspace(2, 12, 201, dtype=torch.float64)           # values of W_hh
 b_grid = torch.linspace(-7, 2, 181, dtype=torch.float64)
 Wg, Bg = torch.meshgrid(w_grid, b_grid, indexing="ij")
 surface = gradients.one_unit_loss(Wg, Bg)
-paths = {clip: gradients.descend(7.0, -3.9, lr=0.5, steps=300, clip=clip)
+cliff_lr = 0.5
+paths = {clip: gradients.descend(7.0, -3.9, lr=cliff_lr, steps=300, clip=clip)
          for clip in (None, 0.5)}
 fig, ax = plt.subplots(figsize=(7, 4.5))
 image = ax.contourf(Wg, Bg, surface, levels=30, cmap="viridis")
@@ -268,13 +324,14 @@ fig.colorbar(image, ax=ax, label="loss")
 for (clip, path), color in zip(paths.items(), ("white", "red")):
     label = "no clipping" if clip is None else f"clipped at norm {clip}"
     ax.plot(path[:, 0], path[:, 1], marker=".", ms=3, color=color, label=label)
-ax.set(xlabel="w", ylabel="b", title="A one-unit RNN: loss surface and gradient descent")
+ax.set(xlabel="$W_{hh}$", ylabel="$b$", title="A one-unit RNN: loss surface and gradient descent")
 ax.legend()
 plt.show()
 jumps = {clip: (p[1:] - p[:-1]).norm(dim=1).max().item() for clip, p in paths.items()}
 final = {clip: gradients.one_unit_loss(p[-1, 0], p[-1, 1]).item() for clip, p in paths.items()}
 for clip in paths:
     print(f"clip {clip}: largest step {jumps[clip]:.2f}, final loss {final[clip]:.4f}")
+print(f"steepest gradient met on the way: norm {jumps[None] / cliff_lr:.1f} (steep, and finite)")
 assert jumps[None] > 5 * jumps[0.5] and final[0.5] < final[None]
 
 # %% [markdown]
@@ -286,9 +343,17 @@ assert jumps[None] > 5 * jumps[0.5] and final[0.5] < final[None]
 # $$g \leftarrow g \cdot \min\Big(1, \frac{g_{\max}}{\lVert g \rVert}\Big),
 # \qquad \lVert g \rVert = \sqrt{\textstyle\sum_i \lVert g_i \rVert^2}$$
 #
-# over all the parameters together. (The gradient descends a loss whose slope
-# is bounded wherever it is smooth; clipping bounds the step where it is not, so
-# that a cliff costs one short step instead of a leap.) From scratch:
+# over all the parameters together. Why this helps, as the lectures put it: if the
+# loss changes by at most $L$ per unit of distance in weight space (it is
+# Lipschitz with constant $L$), a step $\eta g$ changes it by at most
+# $L \eta \lVert g \rVert$. An ordinary step is short, and the slope measured where it
+# starts is a fair guide over its length. At the wall $\lVert g \rVert$ is huge, so the
+# step $\eta g$ is a leap far past the region where that slope says anything, and
+# the loss after it can be anything up to $L \eta \lVert g \rVert$ away. Clipping caps
+# the step at $\eta\, g_{\max}$ whatever the slope: a cliff then costs one short
+# step in the right direction, and where $\lVert g \rVert \le g_{\max}$ nothing
+# changes. It does not make progress faster, it limits how far one step can go
+# wrong. From scratch:
 
 # %%
 viz.show_source(gradients.clip_grad_norm)
@@ -358,12 +423,15 @@ if setup.profile != "smoke":
 # ## 5.6 The adding problem
 #
 # {cite:t}`hochreiter1997long` designed tasks that a network can only solve by
-# remembering across a long gap. In the **adding problem**, each sequence has $T$
-# steps, each with two inputs: a random number in $[0, 1]$ and a marker that is 1
-# at exactly two steps (one in each half) and 0 elsewhere. The target is the
-# sum of the two marked numbers. Predicting the constant 1 (the mean of the sum)
-# gives a mean squared error of $\mathrm{Var}(u_1 + u_2) = 2/12 = 1/6 \approx 0.167$:
-# that is the baseline to beat. A recurrent network reads the sequence and
+# remembering across a long gap; one of them is the **adding problem**. We use the
+# simpler variant of {cite:t}`le2015simple` (the original draws its values from
+# $[-1, 1]$, places the markers differently and scales the target): each sequence
+# has $T$ steps, each with two inputs, a random number in $[0, 1]$ and a marker
+# that is 1 at exactly two steps (one in each half) and 0 elsewhere. The target is
+# the sum of the two marked numbers. Predicting the constant 1 (the mean of the
+# sum) gives a mean squared error equal to the variance of a sum of two
+# independent uniform numbers, $2 \times 1/12 = 1/6 \approx 0.167$: that is the
+# baseline to beat. A recurrent network reads the sequence and
 # predicts the sum from its last state (`seqlm.tasks.LastStateRegressor`).
 
 # %%

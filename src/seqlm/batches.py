@@ -123,9 +123,10 @@ class EchoBatches:
 
 
 class AddingBatches:
-    """The adding problem (Hochreiter and Schmidhuber 1997): each sequence has T steps of
-    two inputs, a random value in [0, 1] and a marker that is 1 at exactly two steps (one
-    in each half) and 0 elsewhere; the target is the sum of the two marked values.
+    """The adding problem of Hochreiter and Schmidhuber (1997), in the variant of Le et al.
+    (2015): each sequence has T steps of two inputs, a random value in [0, 1] and a
+    marker that is 1 at exactly two steps (one in each half) and 0 elsewhere; the target
+    is the sum of the two marked values.
     Predicting the constant 1 scores a mean squared error of 1/6.
 
     Independent sequences, drawn anew for every (epoch, batch) from ``seed``, so a run

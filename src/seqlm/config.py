@@ -141,22 +141,29 @@ SIZES = MappingProxyType({
                      row_tokens=16_000, echo_batch_size=64, hidden_size=64, lr=5e-3),
     },
     "05_gradients": {
-        # jacobians: random cells of `jacobian_size` units read `jacobian_length` steps;
+        # jacobians: random cells of `jacobian_size` units read `jacobian_length` steps of
+        # inputs scaled by 0.5, at each of `radii`; then for `explode_radii`, every input
+        # scale of `input_scales` and `jacobian_seeds` seeds, whether tanh cells explode;
         # adding: the adding problem at lengths short and long, `adding_train` each;
         # explode: a ReLU character RNN trained with SGD at a high rate, clipped or not
         "smoke": dict(jacobian_size=8, jacobian_length=20, radii=(0.5, 1.0, 1.5),
+                      explode_radii=(3.0,), input_scales=(0.5, 2.0), jacobian_seeds=1,
                       adding_lengths=(10, 30), adding_batch_size=16, adding_hidden_size=16,
                       adding_train=TrainConfig(steps=20, lr=3e-3, eval_every=10),
                       identity_lr=1e-3, explode_hidden_size=32, explode_chars=20_000,
                       explode_train=TrainConfig(steps=10, lr=1.0, optimizer="sgd", clip=None,
                                                 eval_every=5, eval_batches=2)),
-        "cpu": dict(jacobian_size=32, jacobian_length=60, radii=(0.5, 0.75, 1.0, 1.25, 1.5),
+        "cpu": dict(jacobian_size=32, jacobian_length=60, radii=(0.5, 0.75, 1.0, 1.5, 2.0, 3.0),
+                    explode_radii=(1.5, 2.0, 3.0), input_scales=(0.1, 0.5, 1.0, 2.0),
+                    jacobian_seeds=3,
                     adding_lengths=(10, 100), adding_batch_size=64, adding_hidden_size=64,
                     adding_train=TrainConfig(steps=2000, lr=3e-3, eval_every=200),
                     identity_lr=1e-3, explode_hidden_size=128, explode_chars=400_000,
                     explode_train=TrainConfig(steps=300, lr=1.0, optimizer="sgd", clip=None,
                                               eval_every=50, eval_batches=5)),
-        "full": dict(jacobian_size=64, jacobian_length=100, radii=(0.5, 0.75, 1.0, 1.25, 1.5),
+        "full": dict(jacobian_size=64, jacobian_length=100,
+                     radii=(0.5, 0.75, 1.0, 1.5, 2.0, 3.0), explode_radii=(1.5, 2.0, 3.0),
+                     input_scales=(0.1, 0.5, 1.0, 2.0), jacobian_seeds=5,
                      adding_lengths=(10, 100), adding_batch_size=64, adding_hidden_size=64,
                      adding_train=TrainConfig(steps=4000, lr=3e-3, eval_every=250),
                      identity_lr=1e-3, explode_hidden_size=256, explode_chars=None,

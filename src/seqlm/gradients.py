@@ -4,8 +4,8 @@ A recurrent layer maps h_{t-1} to h_t = f(a_t), a_t = W_ih x_t + W_hh h_{t-1} + 
 
     ∂h_t/∂h_s = diag(f'(a_t)) W_hh · diag(f'(a_{t-1})) W_hh ⋯ diag(f'(a_{s+1})) W_hh,
 
-and ‖∂h_t/∂h_s‖ ≤ (γ σ_max(W_hh))^{t-s} with γ the bound on |f'| (1 for tanh, 1/4 for
-the sigmoid). This module measures those norms exactly (with autograd), scales
+and ‖∂h_t/∂h_s‖ ≤ (f'_max σ_max(W_hh))^{t-s} with f'_max the bound on |f'| (1 for tanh,
+1/4 for the sigmoid). This module measures those norms exactly (with autograd), scales
 recurrent matrices to a spectral radius, clips gradients by norm and by value from
 scratch, and draws the "cliff" of a one-unit network (Pascanu et al. 2013).
 """
@@ -16,7 +16,7 @@ import math
 
 import torch
 
-# f, f' written with a = the pre-activation, and γ = sup |f'|
+# f, f' written with a = the pre-activation, and f'_max = sup |f'|
 ACTIVATIONS = {
     "tanh": (torch.tanh, lambda a: 1 - torch.tanh(a) ** 2, 1.0),
     "sigmoid": (torch.sigmoid, lambda a: torch.sigmoid(a) * (1 - torch.sigmoid(a)), 0.25),
@@ -122,9 +122,9 @@ def fitted_rate(norms: torch.Tensor, skip: int = 0) -> float:
 
 
 def bound_rate(W_hh, activation: str) -> float:
-    """γ σ_max(W_hh): the factor per step of the bound ‖∂h_t/∂h_s‖ ≤ (γ σ_max)^{t-s}."""
-    _, _, gamma = _activation(activation)
-    return gamma * largest_singular_value(W_hh)
+    """f'_max σ_max(W_hh): the factor per step of the bound ‖∂h_t/∂h_s‖ ≤ (f'_max σ_max)^{t-s}."""
+    _, _, slope = _activation(activation)
+    return slope * largest_singular_value(W_hh)
 
 
 def input_gradient_norms(layer, x: torch.Tensor) -> torch.Tensor:
@@ -170,19 +170,21 @@ def clip_grad_value(parameters, clip_value: float) -> None:
 
 # --------------------------------------------------------------------------- the cliff
 
-def one_unit_loss(w, b, steps: int = 50, h0: float = 0.5, target: float = 0.7):
-    """The loss (h_T - target)² of a one-unit network h_t = σ(w h_{t-1} + b), h_0 = h0,
-    after ``steps`` steps; ``w`` and ``b`` are tensors of any (matching) shape."""
-    h = torch.full_like(torch.as_tensor(w, dtype=torch.float64), h0)
+def one_unit_loss(W_hh, b, steps: int = 50, h0: float = 0.5, target: float = 0.7):
+    """The loss (h_T - target)² of a one-unit network h_t = σ(W_hh h_{t-1} + b), h_0 = h0,
+    after ``steps`` steps; the scalar weight ``W_hh`` and bias ``b`` are tensors of any
+    (matching) shape. A variant of Pascanu et al.'s (2013) one-unit model, whose state
+    is h_t = w σ(h_{t-1}) + b."""
+    h = torch.full_like(torch.as_tensor(W_hh, dtype=torch.float64), h0)
     for _ in range(steps):
-        h = torch.sigmoid(w * h + b)
+        h = torch.sigmoid(W_hh * h + b)
     return (h - target) ** 2
 
 
-def descend(w: float, b: float, lr: float, steps: int, clip: float | None = None, **loss):
-    """Gradient descent on :func:`one_unit_loss` from (w, b); with ``clip`` the step's
+def descend(W_hh: float, b: float, lr: float, steps: int, clip: float | None = None, **loss):
+    """Gradient descent on :func:`one_unit_loss` from (W_hh, b); with ``clip`` the step's
     gradient is clipped by norm first. Returns the path as a (steps + 1, 2) tensor."""
-    point = torch.tensor([w, b], dtype=torch.float64, requires_grad=True)
+    point = torch.tensor([W_hh, b], dtype=torch.float64, requires_grad=True)
     path = [point.detach().clone()]
     for _ in range(steps):
         value = one_unit_loss(point[0], point[1], **loss)

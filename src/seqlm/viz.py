@@ -171,7 +171,7 @@ def truncation_windows(length: int = 12, bptt: int = 4, ax=None):
 
 def activations(names=("tanh", "sigmoid", "relu"), ax=None):
     """Each activation f (solid) beside its derivative f' (dashed), one panel each, with the
-    bound γ = sup |f'| marked."""
+    largest slope f'_max = sup |f'| marked."""
     import torch
 
     from seqlm.gradients import ACTIVATIONS
@@ -180,11 +180,11 @@ def activations(names=("tanh", "sigmoid", "relu"), ax=None):
                                                   sharey=True)[1]
     a = torch.linspace(-5, 5, 401)
     for panel, name in zip(np.atleast_1d(axes), names):
-        f, f_prime, gamma = ACTIVATIONS[name]
+        f, f_prime, slope = ACTIVATIONS[name]
         panel.plot(a, f(a), label=f"{name}")
         panel.plot(a, f_prime(a), ls="--", label=f"{name}'")
-        panel.axhline(gamma, color="0.5", lw=0.8, ls=":")
-        panel.text(-4.9, gamma + 0.05, f"γ = {gamma:g}", fontsize=8, color="0.35")
+        panel.axhline(slope, color="0.5", lw=0.8, ls=":")
+        panel.text(-4.9, slope + 0.05, f"$f'_{{\\max}}$ = {slope:g}", fontsize=8, color="0.35")
         panel.set(title=name, xlabel="a", ylim=(-1.2, 2.2))
         panel.grid(alpha=0.3)
         panel.legend(fontsize=8, loc="upper left")
