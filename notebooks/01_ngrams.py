@@ -176,7 +176,7 @@ assert vocab.itos[top[0]] == "lord"  # "my lord" is the commonest pair in the pl
 # %% [markdown]
 # ## 1.6 Sparsity: one zero kills the product
 #
-# Most word pairs never occur in a million words of training text, and a test
+# Most word pairs never occur in the 950 000 tokens of training text, and a test
 # play is full of pairs that are new. An MLE model gives each of them
 # probability 0, so the whole test set gets probability 0. We measure models by
 # **perplexity**, the exponential of the **cross-entropy** $\mathcal{H}$, the
@@ -381,7 +381,7 @@ plt.show()
 #   extra word of history.
 # - Interpolation and Kneser-Ney improve from unigrams to trigrams, and
 #   Kneser-Ney beats interpolation at every order from 2.
-# - Beyond trigrams there is little left to gain from a million words of
+# - Beyond trigrams there is little left to gain from 950 000 tokens of
 #   training text: most 4- and 5-gram histories of the test plays were never
 #   seen, so the longer models fall back on their trigram estimates.
 #   Modified Kneser-Ney is the best model of the chapter.

@@ -114,7 +114,7 @@ assert sum(p.numel() for p in model.parameters()) == ffnn.parameter_count(V, 2, 
 # runs AdamW with gradient clipping, measures validation perplexity as it goes
 # and keeps the best weights.
 #
-# A network this size memorises a million words quickly: trained long enough,
+# A network this size can memorise 950 000 tokens: trained long enough,
 # its validation perplexity stops falling and rises again while the training
 # loss keeps dropping. The `full` profile, which trains a wider network with
 # direct connections for much longer on a GPU, holds that back in three ways:

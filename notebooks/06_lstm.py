@@ -29,8 +29,9 @@
 #   `torch.nn.LSTM`;
 # - see why the cell path helps the gradient, and what it does not solve;
 # - solve the adding problem that defeated Chapter 5's RNN;
-# - train LSTM language models on words and characters that beat the RNN and
-#   Kneser-Ney;
+# - train LSTM language models on words and characters: on words the LSTM beats
+#   the RNN and Kneser-Ney; on characters it beats the RNN, and Kneser-Ney too with
+#   the `full` profile's larger model (the `cpu` profile's small one does not);
 # - find cells that track strings, comments and indentation in Python code.
 
 # %% tags=["hide-input"]

@@ -18,7 +18,7 @@
 #
 # Chapter 8's taggers learned their word vectors from the labelled lines alone.
 # With a few hundred labelled lines that is very little to learn from, while the
-# plays hold nearly a million unlabelled words. **ELMo**
+# training plays hold about 950 000 unlabelled tokens (700 000 of them words). **ELMo**
 # {cite:p}`peters2018deep` turns a language model trained on unlabelled text into
 # word representations for any task: not one vector per word, but one per word
 # *in its sentence*. This chapter builds a small ELMo from its parts, pretrains it
