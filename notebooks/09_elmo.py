@@ -214,7 +214,7 @@ if setup.profile != "smoke":
 viz.show_source(elmo.ScalarMix)
 mix = elmo.ScalarMix(3)
 with torch.no_grad():
-    mix.w.copy_(torch.tensor([1.0, 0.0, -1.0]))
+    mix.omega.copy_(torch.tensor([1.0, 0.0, -1.0]))
     mix.gamma.fill_(2.0)
 layers = [torch.full((1, 2), float(j + 1)) for j in range(3)]          # h_j = j + 1
 s = np.exp([1.0, 0.0, -1.0]) / np.exp([1.0, 0.0, -1.0]).sum()

@@ -106,30 +106,42 @@ class LearnedEmbedding(nn.Module):
 
 
 class Encoder(nn.Module):
-    """Token vectors read by ``nn.LSTM`` over padded batches (packed, so padding is never
-    read): left to right only, or bidirectional; ``num_layers`` deep, with dropout on the
-    token vectors, between layers and on the outputs. x (B, T) padded ids ->
-    states (B, T, D) (D = H or 2H; zero at padding), lengths (B,), and the final
-    states h_n (layers · directions, B, H)."""
+    """Token vectors read by a stack of ``num_layers`` ``nn.LSTM`` layers over padded
+    batches (packed, so padding is never read): left to right only, or bidirectional;
+    dropout on the token vectors, between layers and on the outputs. With ``residual``,
+    every layer after the first adds its input to its output (Wu et al. 2016)::
+
+        h^(1) = LSTM_1(e),      h^(k) = LSTM_k(dropout(h^(k-1))) + h^(k-1),  k = 2 … num_layers
+
+    a path around each layer along which the gradient reaches the lower layers unchanged.
+    x (B, T) padded ids -> states (B, T, D) (D = H or 2H; zero at padding), lengths (B,),
+    and the last layer's final states h_n (directions, B, H)."""
 
     def __init__(self, embedder: nn.Module, hidden_size: int, pad_id: int, num_layers: int = 1,
-                 bidirectional: bool = True, dropout: float = 0.0):
+                 bidirectional: bool = True, dropout: float = 0.0, residual: bool = False):
         super().__init__()
+        if num_layers < 1:
+            raise ValueError(f"an encoder needs num_layers ≥ 1, got {num_layers}")
         self.embedder, self.pad_id = embedder, pad_id
-        self.rnn = nn.LSTM(embedder.output_size, hidden_size, num_layers, batch_first=True,
-                           bidirectional=bidirectional, dropout=dropout if num_layers > 1 else 0)
-        self.drop = nn.Dropout(dropout)
+        self.bidirectional, self.residual = bidirectional, residual
         self.output_size = hidden_size * (2 if bidirectional else 1)
+        self.layers = nn.ModuleList(
+            nn.LSTM(embedder.output_size if k == 0 else self.output_size, hidden_size,
+                    batch_first=True, bidirectional=bidirectional) for k in range(num_layers))
+        self.drop = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor):
         lengths = lengths_of(x, self.pad_id)
         if (lengths == 0).any():
             raise ValueError("a sequence of padding only: every row needs a real token")
-        vectors = self.drop(self.embedder(x))
-        packed = pack_padded_sequence(vectors, lengths.cpu(), batch_first=True,
-                                      enforce_sorted=False)
-        states, (h_n, _) = self.rnn(packed)
-        states, _ = pad_packed_sequence(states, batch_first=True, total_length=x.shape[1])
+        states = self.drop(self.embedder(x))
+        for k, layer in enumerate(self.layers):
+            inputs = self.drop(states) if k > 0 else states
+            packed = pack_padded_sequence(inputs, lengths.cpu(), batch_first=True,
+                                          enforce_sorted=False)
+            out, (h_n, _) = layer(packed)
+            out, _ = pad_packed_sequence(out, batch_first=True, total_length=x.shape[1])
+            states = out + states if self.residual and k > 0 else out
         return self.drop(states), lengths, h_n
 
 
@@ -167,8 +179,7 @@ class Classifier(nn.Module):
         if self.pooling == "mean":
             summary = states.sum(1) / lengths[:, None].to(states.dtype)
         else:
-            directions = 2 if self.encoder.rnn.bidirectional else 1
-            summary = torch.cat(list(h_n[-directions:]), dim=-1)         # (B, D)
+            summary = torch.cat(list(h_n), dim=-1)                       # (B, D)
         return self.out(summary), None
 
 

@@ -1,15 +1,18 @@
 """ELMo: deep contextual word representations from a bidirectional language model
 (Peters et al. 2018), Chapter 9.
 
-The biLM reads a token sequence t_1 … t_N twice. A forward LSTM LM predicts each token
+The biLM reads a token sequence x_1 … x_N twice. A forward LSTM LM predicts each token
 from the ones before it, a backward one from the ones after it; they share the token
 layer and the softmax, and are trained on the sum of both log-likelihoods::
 
-    Σ_k [ log p(t_k | t_1 … t_{k-1}) + log p(t_k | t_{k+1} … t_N) ]
+    Σ_t [ log p(x_t | x_1 … x_{t-1}) + log p(x_t | x_{t+1} … x_N) ]
 
-Each token k then has 2L + 1 representations: the token layer x_k and, for each of the
-L LSTM layers j, →h_{k,j} and ←h_{k,j}. Stacked as L + 1 vectors h_{k,0} = [x_k ; x_k],
-h_{k,j} = [→h_{k,j} ; ←h_{k,j}], a task mixes them (:class:`ScalarMix`).
+Each token t then has 2 n_L + 1 representations: the token layer e_t and, for each of
+the n_L LSTM layers j, →h_{t,j} and ←h_{t,j}. Stacked as n_L + 1 vectors
+h_{t,0} = [e_t ; e_t], h_{t,j} = [→h_{t,j} ; ←h_{t,j}], a task mixes them
+(:class:`ScalarMix`). (Peters et al. write t_k for the tokens, x_k for the token layer,
+L for the number of layers and s_j for the mixing weights; the book's notation page
+keeps those letters for other things.)
 
 The token layer reads characters (Kim et al. 2016): a character CNN and highway layers,
 so that a word outside the vocabulary still gets a vector. Training uses a sampled
@@ -56,7 +59,7 @@ class CharCNN(nn.Module):
     take each filter's maximum over positions, then highway layers, a projection to
     ``output_size`` and layer normalisation::
 
-        f_w = max_i tanh(K_w * C)_i for each filter width w,   x = LN(P · highway([f_1 … f_W]))
+        f = max over positions of tanh(filters * C),   e = LN(P · highway([f of every width]))
 
     x (B, T) ids of a :class:`seqlm.tokens.TokenTable` -> (B, T, output_size). Each
     distinct word of a batch is computed once."""
@@ -87,16 +90,16 @@ class CharCNN(nn.Module):
 
 class SampledSoftmax(nn.Module):
     """The output layer p(w | h) = softmax(W h + b)_w over a large vocabulary, trained on
-    a sample (Bengio and Senécal 2008; Jean et al. 2015). Each batch draws K negatives
-    w_1 … w_K from a proposal Q (the unigram distribution raised to 0.75), shared by all
-    targets, and corrects their scores by log(K Q)::
+    a sample (Bengio and Senécal 2008; Jean et al. 2015). Each batch draws S negatives
+    w_1 … w_S from a proposal Q (the unigram distribution raised to 0.75), shared by all
+    targets, and corrects their scores by log(S Q)::
 
-        s_w = W_w · h + b_w,     Ẑ = exp(s_y) + Σ_k exp(s_{w_k} - log(K Q(w_k)))
-        loss = -s_y + log Ẑ        (≈ -log p(y | h) = -s_y + log Σ_w exp(s_w))
+        ℓ_w = W_w · h + b_w,     Ẑ = exp(ℓ_y) + Σ_i exp(ℓ_{w_i} - log(S Q(w_i)))
+        loss = -ℓ_y + log Ẑ        (≈ -log p(y | h) = -ℓ_y + log Σ_w exp(ℓ_w))
 
-    (a negative that is the target y itself is masked out). Σ_k exp(s_{w_k}) / (K Q(w_k))
+    (a negative that is the target y itself is masked out). Σ_i exp(ℓ_{w_i}) / (S Q(w_i))
     estimates the full normaliser, so the loss estimates the full cross-entropy and its
-    gradient the full gradient, at the cost of K + 1 rows of W instead of |V|. In eval mode, and
+    gradient the full gradient, at the cost of S + 1 rows of W instead of |V|. In eval mode, and
     whenever ``full`` is asked, the loss is the exact cross-entropy. b starts at the log
     unigram frequencies, so that the untrained model is a unigram model."""
 
@@ -116,12 +119,12 @@ class SampledSoftmax(nn.Module):
         """Mean nats per target; h (N, size), targets (N,)."""
         if full or not self.training or self.samples >= len(self.bias):
             return F.cross_entropy(self.logits(h), targets)
-        negatives = torch.multinomial(self.proposal, self.samples, replacement=True)  # (K,)
-        log_kq = math.log(self.samples) + self.proposal.log()
+        negatives = torch.multinomial(self.proposal, self.samples, replacement=True)  # (S,)
+        log_sq = math.log(self.samples) + self.proposal.log()
         true = (h * self.weight[targets]).sum(-1) + self.bias[targets]
-        sampled = h @ self.weight[negatives].T + self.bias[negatives] - log_kq[negatives]
+        sampled = h @ self.weight[negatives].T + self.bias[negatives] - log_sq[negatives]
         sampled = sampled.masked_fill(negatives[None, :] == targets[:, None], -math.inf)
-        scores = torch.cat([true[:, None], sampled], dim=1)                # (N, 1 + K)
+        scores = torch.cat([true[:, None], sampled], dim=1)                # (N, 1 + S)
         return F.cross_entropy(scores, torch.zeros_like(targets))
 
 
@@ -131,10 +134,10 @@ def cross_entropy_of_logits(logits: torch.Tensor, targets: torch.Tensor) -> torc
 
 
 def joint_loss(forward_out, backward_out, targets, token_loss=cross_entropy_of_logits):
-    """The biLM's objective on a window of tokens t_1 … t_T (targets (B, T)): the forward
-    LM's output at k predicts t_{k+1}, the backward LM's output at k predicts t_{k-1}::
+    """The biLM's objective on a window of tokens x_1 … x_T (targets (B, T)): the forward
+    LM's output at t predicts x_{t+1}, the backward LM's output at t predicts x_{t-1}::
 
-        loss = -mean_k log p(t_{k+1} | t_1 … t_k) - mean_k log p(t_{k-1} | t_k … t_T)
+        loss = -mean_t log p(x_{t+1} | x_1 … x_t) - mean_t log p(x_{t-1} | x_t … x_T)
 
     ``forward_out`` and ``backward_out`` (B, T, …) are what ``token_loss(out, targets)``
     scores: logits by default, or hidden states with a softmax's own loss."""
@@ -144,7 +147,7 @@ def joint_loss(forward_out, backward_out, targets, token_loss=cross_entropy_of_l
 
 
 class BiLM(nn.Module):
-    """The bidirectional language model: a :class:`CharCNN` token layer x_k (size D), then
+    """The bidirectional language model: a :class:`CharCNN` token layer e_t (size D), then
     per direction ``num_layers`` LSTM layers of D units, each layer after the first with a
     residual connection (h_j = LSTM_j(h_{j-1}) + h_{j-1}), dropout between layers, and a
     :class:`SampledSoftmax` shared by both directions. x (B, T) table ids, y (B, T) the
@@ -173,7 +176,7 @@ class BiLM(nn.Module):
         return outputs
 
     def directions(self, x: torch.Tensor):
-        """The token layer (B, T, D) and each direction's layer outputs (lists of L (B, T, D)).
+        """The token layer (B, T, D) and each direction's layer outputs (lists of n_L (B, T, D)).
         In a padded batch the backward LM starts at each row's last real token."""
         lengths = lengths_of(x, self.pad_id)
         tokens = self.token(x)
@@ -182,7 +185,7 @@ class BiLM(nn.Module):
         return tokens, ahead, [reverse_padded(h, lengths) for h in behind]
 
     def layers(self, x: torch.Tensor) -> list[torch.Tensor]:
-        """The L + 1 representations of every token: [x ; x], then [→h_j ; ←h_j] for each
+        """The n_L + 1 representations of every token: [e ; e], then [→h_j ; ←h_j] for each
         layer j; each (B, T, 2D)."""
         tokens, ahead, behind = self.directions(x)
         return [torch.cat([tokens, tokens], -1)] + [torch.cat(pair, -1)
@@ -216,30 +219,30 @@ class BiLM(nn.Module):
 
 
 class ScalarMix(nn.Module):
-    """A task's weighted sum of the biLM's L + 1 layers (Peters et al. 2018, eq. 1)::
+    """A task's weighted sum of the biLM's n_L + 1 layers (Peters et al. 2018, eq. 1)::
 
-        ELMo_k = γ Σ_{j=0}^{L} s_j h_{k,j},        s = softmax(w)
+        ELMo_t = γ Σ_{j=0}^{n_L} λ_j h_{t,j},        λ = softmax(ω)
 
-    with w (L + 1,) and γ learned by the task (w starts at 0: an equal mix; γ at 1).
+    with ω (n_L + 1,) and γ learned by the task (ω starts at 0: an equal mix; γ at 1).
     With ``layer_norm`` each h_j is first normalised to mean 0 and variance 1 over its
-    features and the real tokens of the batch (``mask``). Layers: a list of L + 1 tensors
+    features and the real tokens of the batch (``mask``). Layers: a list of n_L + 1 tensors
     (…, D) -> (…, D)."""
 
     def __init__(self, num_layers: int, layer_norm: bool = False):
         super().__init__()
         if num_layers < 1:
             raise ValueError("a scalar mix needs at least one layer")
-        self.w = nn.Parameter(torch.zeros(num_layers))
+        self.omega = nn.Parameter(torch.zeros(num_layers))
         self.gamma = nn.Parameter(torch.ones(()))
         self.layer_norm = layer_norm
 
     def weights(self) -> torch.Tensor:
-        """s = softmax(w), the share of each layer."""
-        return torch.softmax(self.w, 0)
+        """λ = softmax(ω), the share of each layer."""
+        return torch.softmax(self.omega, 0)
 
     def forward(self, layers: list[torch.Tensor], mask: torch.Tensor | None = None):
-        if len(layers) != len(self.w):
-            raise ValueError(f"expected {len(self.w)} layers, got {len(layers)}")
+        if len(layers) != len(self.omega):
+            raise ValueError(f"expected {len(self.omega)} layers, got {len(layers)}")
         if self.layer_norm:
             layers = [_normalise(h, mask) for h in layers]
         return self.gamma * sum(s * h for s, h in zip(self.weights(), layers))
@@ -257,10 +260,10 @@ def _normalise(h: torch.Tensor, mask: torch.Tensor | None, eps: float = 1e-12) -
 
 class FrozenBiLM:
     """A pretrained biLM as the task models read it: frozen, in eval mode, and each line read
-    once. A line's L + 1 layers depend only on the line (the padding tests prove it), so
+    once. A line's n_L + 1 layers depend only on the line (the padding tests prove it), so
     the first time a line is asked for, the biLM reads it between two ``<eos>`` (as its
-    training stream has one at each line's end) and its L LSTM layers are kept; every
-    later request is a look-up. The token layer x_k depends only on the word, so it comes
+    training stream has one at each line's end) and its n_L LSTM layers are kept; every
+    later request is a look-up. The token layer e_t depends only on the word, so it comes
     from a table computed once for every word type of the token table. The kept layers
     stay on the biLM's device; once ``cache_bytes`` are used, further lines are computed
     each time they are asked for (same numbers, no memory).
@@ -270,7 +273,7 @@ class FrozenBiLM:
         self.bilm = bilm.requires_grad_(False).eval()
         self.eos_id, self.cache_bytes = eos_id, cache_bytes
         self.pad_id, self.size, self.num_layers = bilm.pad_id, bilm.size, bilm.num_layers
-        self._lines: dict[bytes, torch.Tensor] = {}      # line's ids -> (L, n, 2D)
+        self._lines: dict[bytes, torch.Tensor] = {}      # line's ids -> (n_L, length, 2D)
         self._bytes = 0
         self._token_table: torch.Tensor | None = None
 
@@ -280,7 +283,7 @@ class FrozenBiLM:
 
     @torch.no_grad()
     def token_table(self) -> torch.Tensor:
-        """x for every word type of the token table: (types, D)."""
+        """e for every word type of the token table: (types, D)."""
         if self._token_table is None:
             ids = torch.arange(len(self.bilm.token.spellings), device=self.device)
             self._token_table = torch.cat([self.bilm.token.words(chunk)
@@ -289,8 +292,8 @@ class FrozenBiLM:
 
     @torch.no_grad()
     def _read(self, lines: list[torch.Tensor]) -> list[torch.Tensor]:
-        """The L LSTM layers of each line (1-D ids, no padding), read by the biLM in one
-        padded batch: each (L, n, 2D)."""
+        """The n_L LSTM layers of each line (1-D ids, no padding), read by the biLM in one
+        padded batch: each (n_L, length, 2D)."""
         lengths = [len(line) for line in lines]
         framed = torch.full((len(lines), max(lengths) + 2), self.pad_id, device=self.device)
         framed[:, 0] = self.eos_id
@@ -298,11 +301,11 @@ class FrozenBiLM:
             framed[r, 1:lengths[r] + 1] = line
             framed[r, lengths[r] + 1] = self.eos_id
         _, ahead, behind = self.bilm.directions(framed)
-        stacked = torch.stack([torch.cat(pair, -1) for pair in zip(ahead, behind)])  # (L, B, T, 2D)
+        stacked = torch.stack([torch.cat(pair, -1) for pair in zip(ahead, behind)])  # (n_L,B,T,2D)
         return [stacked[:, r, 1:n + 1] for r, n in enumerate(lengths)]
 
     def _lstm_layers(self, x: torch.Tensor) -> torch.Tensor:
-        """The L LSTM layers of every row of a padded batch x (B, T): (L, B, T, 2D), zero at
+        """The n_L LSTM layers of every row of a padded batch x (B, T): (n_L, B, T, 2D), zero at
         padding; lines seen before are looked up."""
         rows = [row[row != self.pad_id].to(self.device) for row in x]
         keys = [row.cpu().numpy().tobytes() for row in rows]
@@ -320,8 +323,8 @@ class FrozenBiLM:
         return out
 
     def layers(self, x: torch.Tensor, tokens_only: bool = False) -> list[torch.Tensor]:
-        """The L + 1 representations of every real token of a padded batch x (B, T) of
-        table ids: h_0 = [x_k ; x_k], then h_j = [→h_{k,j} ; ←h_{k,j}] for each layer j;
+        """The n_L + 1 representations of every real token of a padded batch x (B, T) of
+        table ids: h_0 = [e_t ; e_t], then h_j = [→h_{t,j} ; ←h_{t,j}] for each layer j;
         each (B, T, 2D) on x's device. Only h_0 with ``tokens_only``."""
         tokens = self.token_table()[x.to(self.device)]
         out = [torch.cat([tokens, tokens], -1)]
@@ -334,9 +337,9 @@ class ElmoInput(nn.Module):
     """The token vectors a tagger reads, in one of three kinds (Chapter 9's experiment):
 
     - ``"learned"``: a :class:`~seqlm.bilstm.LearnedEmbedding` trained with the task;
-    - ``"token"``: that, beside the frozen biLM's token layer x_k (type-based: one
+    - ``"token"``: that, beside the frozen biLM's token layer e_t (type-based: one
       vector per word, whatever its context);
-    - ``"elmo"``: that, beside γ Σ s_j h_{k,j} over all the frozen biLM's layers
+    - ``"elmo"``: that, beside γ Σ λ_j h_{t,j} over all the frozen biLM's layers
       (token-based), as Peters et al. add ELMo to a task model's own embeddings.
 
     ``frozen`` is the pretrained biLM (:class:`FrozenBiLM`, which reads each line once, for
@@ -353,7 +356,7 @@ class ElmoInput(nn.Module):
         if kind != "learned" and not isinstance(frozen, FrozenBiLM):
             raise ValueError(f"the {kind!r} input needs a pretrained biLM (a FrozenBiLM)")
         if layer is not None and (kind != "elmo" or not 0 <= layer <= frozen.num_layers):
-            raise ValueError(f"layer picks one of the biLM's layers 0 … L for kind 'elmo'")
+            raise ValueError(f"layer picks one of the biLM's layers 0 … n_L for kind 'elmo'")
         self.kind, self.pad_id, self.layer, self.frozen = kind, table.pad_id, layer, frozen
         self.learned = LearnedEmbedding(table, embed_size)
         self.output_size = embed_size + (0 if kind == "learned" else 2 * frozen.size)

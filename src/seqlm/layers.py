@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import torch
 from torch import nn
 
 # Word features start small (nn.Embedding's default is N(0, 1)): a word's vector moves
@@ -31,3 +32,35 @@ def matching_size(budget: int, parameters, low: int = 1, high: int = 8192) -> in
 def parameter_count(model) -> int:
     """The number of trained numbers in a model (a tied weight counts once)."""
     return sum(p.numel() for p in model.parameters())
+
+
+class Dropout(nn.Module):
+    """Dropout that draws its masks from a generator of its own, seeded from torch's global
+    generator when the module is built (so building a model from a seed fixes its masks
+    too). Models that train side by side in threads (:func:`seqlm.train.train_all`) then
+    draw no numbers from a shared generator, and each trains exactly as it would alone.
+    In training, each value is zeroed with probability ``p`` and the rest scaled by
+    1 / (1 - p); in evaluation it is the identity. The generator's state travels in the
+    module's state dict, so a checkpointed run resumes with the same masks."""
+
+    def __init__(self, p: float = 0.5):
+        super().__init__()
+        if not 0 <= p < 1:
+            raise ValueError(f"dropout is a probability in [0, 1), got {p!r}")
+        self.p = p
+        self.generator = torch.Generator().manual_seed(int(torch.randint(2 ** 62, ()).item()))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if not self.training or self.p == 0:
+            return x
+        keep = torch.rand(x.shape, generator=self.generator) >= self.p     # drawn on the CPU
+        return x * keep.to(x.device, x.dtype) / (1 - self.p)
+
+    def get_extra_state(self):
+        return self.generator.get_state()
+
+    def set_extra_state(self, state):
+        self.generator.set_state(state)
+
+    def extra_repr(self) -> str:
+        return f"p={self.p}"

@@ -88,6 +88,26 @@ def label_counts(examples: list[TaggedLine]) -> dict[str, int]:
     return {name: counts[i] for i, name in enumerate(LABELS)}
 
 
+def line_ends(examples: list[TaggedLine]) -> tuple[dict[str, float], dict[str, float]]:
+    """Where the marks fall: the share of lines whose last word carries each label, and the
+    share of each label's occurrences that fall on a line's last word."""
+    last = Counter(LABELS[line.labels[-1]] for line in examples)
+    every = label_counts(examples)
+    ending = {name: last[name] / len(examples) for name in LABELS}
+    on_last = {name: last[name] / every[name] if every[name] else 0.0 for name in LABELS}
+    return ending, on_last
+
+
+def words_after(examples: list[TaggedLine], label: str, top: int = 5) -> list[tuple[str, float]]:
+    """The words that most often follow a word tagged ``label`` on the same line, with their
+    share of those cases."""
+    index = LABELS.index(label)
+    following = Counter(line.words[i + 1] for line in examples
+                        for i, y in enumerate(line.labels[:-1]) if y == index)
+    total = sum(following.values())
+    return [(word, count / total) for word, count in following.most_common(top)]
+
+
 def subset(examples: list, fraction: float, seed: int = 0) -> list:
     """A random ``fraction`` of the examples (at least one), the same for the same seed;
     a fraction outside (0, 1] is an error."""

@@ -15,7 +15,7 @@ def test_scalar_mix_equals_the_formula_by_hand():
     layers = [torch.randn(2, 3, 4) for _ in range(3)]
     mix = elmo.ScalarMix(3)
     with torch.no_grad():
-        mix.w.copy_(torch.tensor([0.5, -1.0, 2.0]))
+        mix.omega.copy_(torch.tensor([0.5, -1.0, 2.0]))
         mix.gamma.fill_(0.7)
     e = np.exp([0.5, -1.0, 2.0])
     s = e / e.sum()

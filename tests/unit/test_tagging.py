@@ -157,14 +157,39 @@ def table():
     return tokens.TokenTable(vocab, ["a", "zebra", "quux"])
 
 
+@pytest.mark.parametrize("residual", [False, True])
 @pytest.mark.parametrize("bidirectional", [False, True])
-@pytest.mark.parametrize("layers", [1, 2])
-def test_a_taggers_outputs_do_not_depend_on_padding(table, bidirectional, layers):
+@pytest.mark.parametrize("layers", [1, 3])
+def test_a_taggers_outputs_do_not_depend_on_padding(table, bidirectional, layers, residual):
     torch.manual_seed(0)
     encoder = bilstm.Encoder(bilstm.LearnedEmbedding(table, 5), 6, table.pad_id, layers,
-                             bidirectional)
+                             bidirectional, residual=residual)
     alone, in_batch = padded_alone_and_in_a_batch(bilstm.Tagger(encoder, 5), table.pad_id)
     torch.testing.assert_close(alone, in_batch, rtol=0, atol=1e-6)
+
+
+def test_a_residual_stack_adds_each_layers_input_to_its_output(table):
+    """With residual, layer k's output is LSTM_k(its input) + its input (k ≥ 2); without,
+    the stack equals one multi-layer nn.LSTM with the same weights."""
+    torch.manual_seed(0)
+    plain = bilstm.Encoder(bilstm.LearnedEmbedding(table, 5), 6, table.pad_id, 3).eval()
+    residual = bilstm.Encoder(bilstm.LearnedEmbedding(table, 5), 6, table.pad_id, 3,
+                              residual=True).eval()
+    residual.load_state_dict(plain.state_dict())
+    x = torch.tensor([[2, 3, 4, 5]])
+    reference = nn.LSTM(5, 6, 3, batch_first=True, bidirectional=True).eval()
+    for k, layer in enumerate(plain.layers):
+        for name, value in layer.state_dict().items():
+            getattr(reference, name.replace("l0", f"l{k}")).data.copy_(value)
+    with torch.no_grad():
+        e = plain.embedder(x)
+        torch.testing.assert_close(plain(x)[0], reference(e)[0], rtol=0, atol=1e-6)
+        h1 = plain.layers[0](e)[0]
+        h2 = plain.layers[1](h1)[0] + h1
+        h3 = plain.layers[2](h2)[0] + h2
+        torch.testing.assert_close(residual(x)[0], h3, rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="num_layers"):
+        bilstm.Encoder(bilstm.LearnedEmbedding(table, 5), 6, table.pad_id, 0)
 
 
 @pytest.mark.parametrize("pooling", bilstm.Classifier.POOLING)
@@ -241,3 +266,13 @@ def test_evenly_spaced_samples_cover_the_list():
     assert plays.evenly_spaced(list(range(3)), 10) == [0, 1, 2]
     with pytest.raises(ValueError):
         plays.evenly_spaced([1], 0)
+
+
+def test_line_ends_and_the_words_after_a_mark_by_hand():
+    lines = [punctuation.tag_line("To be, or not to be."), punctuation.tag_line("Who's there?"),
+             punctuation.tag_line("Nay, answer me: stand"), punctuation.tag_line("and unfold")]
+    ending, on_last = punctuation.line_ends(lines)
+    assert ending["period"] == ending["question"] == 0.25 and ending["none"] == 0.5
+    assert on_last["period"] == on_last["question"] == 1.0 and on_last["comma"] == 0.0
+    assert punctuation.words_after(lines, "comma") == [("or", 1 / 3), ("answer", 1 / 3),
+                                                        ("stand", 1 / 3)]

@@ -235,3 +235,46 @@ def test_a_validation_score_chooses_the_kept_weights_and_stops_early():
     assert not any(modes)
     for k, v in model.state_dict().items():
         assert torch.equal(v, snapshots[50][k]), k
+
+
+def test_dropout_with_its_own_generator_repeats_and_trains_side_by_side_as_alone():
+    from seqlm import layers
+
+    torch.manual_seed(0)
+    a = layers.Dropout(0.3)
+    torch.manual_seed(0)
+    b = layers.Dropout(0.3)
+    x = torch.ones(1000)
+    assert torch.equal(a(x), b(x))                                  # same seed, same masks
+    kept = a(x)
+    assert 0.6 < (kept > 0).float().mean() < 0.8 and torch.allclose(kept[kept > 0], x[0] / 0.7)
+    assert torch.equal(a.eval()(x), x)
+    state = b.state_dict()                                          # the generator travels
+    c = layers.Dropout(0.3)
+    c.load_state_dict(state)
+    assert torch.equal(b.train()(x), c(x))
+
+    class Bigram(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.embed, self.drop, self.out = nn.Embedding(12, 8), layers.Dropout(0.2), nn.Linear(8, 12)
+
+        def forward(self, x, state=None):
+            return self.out(self.drop(self.embed(x))), None
+
+    def run(side_by_side):
+        models = []
+        for seed in (1, 2):
+            torch.manual_seed(seed)
+            models.append(Bigram())
+        tr, va = stream_batches()
+        cfg = config(steps=20)
+        if side_by_side:
+            histories = train.train_all([(m, tr, va, cfg) for m in models], workers=2)
+        else:
+            histories = [train.train(m, tr, va, cfg) for m in models]
+        return [h.train_loss for h in histories]
+
+    alone, together = run(False), run(True)
+    for x_, y_ in zip(alone, together):
+        assert np.allclose(x_, y_, rtol=1e-4)
