@@ -1,0 +1,159 @@
+"""Architecture pictures drawn by code (matplotlib only).
+
+Every symbol on a picture is the symbol the chapter's equations use (book/notation.md).
+Each function draws on ``ax`` (a new figure one page column wide when None) and returns it.
+
+Nodes are boxed texts and arrows are annotations, each with a ``gid`` that names it
+("forget", "z->keep", "backward:1:2", …), so that tests, and SVG output, can find what was
+drawn and where. An arrow is clipped at the boxes of the nodes it joins.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+from matplotlib.patches import FancyBboxPatch
+from matplotlib.text import Text
+
+COLUMN_WIDTH = 8.0   # inches: a 1280-px page's text column is about 800 px at 100 dpi
+NODE_SIZE = 11       # points, at COLUMN_WIDTH
+LABEL_SIZE = 9.5
+
+INPUT = "#dbe9f6"
+STATE = "#fde0c5"
+OUTPUT = "#d9f0d3"
+WIRE = "0.3"
+GRADIENT = "#c0392b"
+
+
+# Drawing pieces ------------------------------------------------------------------------------
+
+def _axes(ax, height: float):
+    """``ax``, or the axes of a new figure one page column wide and ``height`` inches tall."""
+    if ax is not None:
+        return ax
+    figure, ax = plt.subplots(figsize=(COLUMN_WIDTH, height))
+    figure.subplots_adjust(left=0.01, right=0.99, bottom=0.01, top=0.99)
+    return ax
+
+
+def _finish(ax, xlim, ylim, equal: bool = True):
+    ax.set(xlim=xlim, ylim=ylim)
+    if equal:
+        ax.set_aspect("equal")
+    ax.axis("off")
+    return ax
+
+
+def _node(ax, xy, text, color="white", name=None, shape="round", size=NODE_SIZE):
+    """A boxed label centred on ``xy``; ``shape`` "circle" for an operation (⊙, +)."""
+    box = {"round": "round,pad=0.3", "circle": "circle,pad=0.1", "square": "square,pad=0.3"}
+    node = ax.text(*xy, text, ha="center", va="center", fontsize=size, zorder=3,
+                   bbox=dict(boxstyle=box[shape], fc=color, ec="0.3", lw=1))
+    node.set_gid(name)
+    return node
+
+
+def _label(ax, xy, text, color="0.25", size=LABEL_SIZE, **kwargs):
+    """Plain text beside a wire (no box)."""
+    kwargs = {"ha": "center", "va": "center", **kwargs}
+    return ax.text(*xy, text, color=color, fontsize=size, zorder=5, **kwargs)
+
+
+def _anchor(end):
+    """Where an arrow ends and the box that clips it: a node (its centre and box), a patch
+    (its centre and itself), ``(xy, node)`` (a point inside a wide node), or a bare point."""
+    if isinstance(end, Text):
+        return end.get_position(), end.get_bbox_patch()
+    if isinstance(end, FancyBboxPatch):
+        return (end.get_x() + end.get_width() / 2, end.get_y() + end.get_height() / 2), end
+    if len(end) == 2 and isinstance(end[1], (Text, FancyBboxPatch)):
+        return tuple(end[0]), _anchor(end[1])[1]
+    return tuple(end), None
+
+
+def _arrow(ax, start, end, color=WIRE, ls="-", lw=1.3, name=None, bend=0.0):
+    """An arrow from ``start`` to ``end`` (see :func:`_anchor`), drawn above the nodes and
+    clipped at their boxes; ``bend`` curves it (the sign says to which side). Its gid is
+    ``name``, else "<start>-><end>" from the two nodes' gids."""
+    (xy_start, patch_start), (xy_end, patch_end) = _anchor(start), _anchor(end)
+    if name is None and isinstance(start, Text) and isinstance(end, Text):
+        if start.get_gid() and end.get_gid():
+            name = f"{start.get_gid()}->{end.get_gid()}"
+    arrow = ax.annotate("", xy=xy_end, xytext=xy_start, zorder=4,
+                        arrowprops=dict(arrowstyle="-|>", color=color, lw=lw,
+                                        ls=ls, shrinkA=1, shrinkB=1, mutation_scale=12,
+                                        patchA=patch_start, patchB=patch_end,
+                                        connectionstyle=f"arc3,rad={bend}"))
+    arrow.set_gid(name)
+    return arrow
+
+
+def _require(ok: bool, message: str):
+    if not ok:
+        raise ValueError(message)
+
+
+def _at_least_one(value, what: str):
+    _require(int(value) == value and value >= 1,
+             f"{what} must be a whole number ≥ 1, got {value!r}")
+
+
+# Chapters 3 and 4: the unrolled network ------------------------------------------------------
+
+_ROWS = {"x": 0.0, "h": 1.3, "logit": 2.6, "loss": 3.6}
+
+
+def _unrolled(ax, steps: int) -> dict:
+    """Inputs x_t, states h_t (each from h_{t-1} and x_t, the same weights at every step),
+    logits ℓ_t and loss terms L_t over ``steps`` steps; returns the nodes by (row, t)."""
+    nodes = {("h", 0): _node(ax, (0, _ROWS["h"]), "$h_0$", "0.92", name="h:0")}
+    for t in range(1, steps + 1):
+        for row, symbol, color in (("x", "x", INPUT), ("h", "h", STATE),
+                                   ("logit", r"\ell", OUTPUT), ("loss", "L", "white")):
+            nodes[row, t] = _node(ax, (t, _ROWS[row]), f"${symbol}_{{{t}}}$", color,
+                                  name=f"{row}:{t}")
+        _arrow(ax, nodes["x", t], nodes["h", t])
+        _arrow(ax, nodes["h", t - 1], nodes["h", t])
+        _arrow(ax, nodes["h", t], nodes["logit", t])
+        _arrow(ax, nodes["logit", t], nodes["loss", t])
+        _label(ax, (t - 0.5, _ROWS["h"] + 0.16), "$W_{hh}$")
+        _label(ax, (t + 0.06, 0.4), "$W_{ih}$", ha="left")
+        _label(ax, (t + 0.06, 1.95), "$W_{ho}$", ha="left")
+    return nodes
+
+
+def unrolled_rnn(steps: int = 4, ax=None):
+    """The computation graph of a recurrent network over ``steps`` steps: inputs x_t below,
+    states h_t in the middle (each from h_{t-1} and x_t, with the same weights), logits ℓ_t
+    above; the loss adds one term L_t per step."""
+    _at_least_one(steps, "steps")
+    ax = _axes(ax, 3.4)
+    _unrolled(ax, steps)
+    return _finish(ax, (-0.5, steps + 0.6), (-0.4, 3.95), equal=False)
+
+
+def truncation_windows(length: int = 12, bptt: int = 4, ax=None):
+    """Truncated backpropagation through time over ``length`` steps in windows of ``bptt``:
+    the state flows forward across every step (solid), gradients flow back only inside a
+    window (dashed), and the state is detached where a window starts (a cut)."""
+    ax = ax or plt.subplots(figsize=(0.75 * length + 1.5, 2.6))[1]
+    states = {}
+    for t in range(1, length + 1):
+        states[t] = _node(ax, (t, 0), f"$h_{{{t}}}$", STATE)
+        if t > 1:
+            _arrow(ax, states[t - 1], states[t])
+            if (t - 1) % bptt:  # inside a window: the gradient flows back
+                ax.annotate("", xy=(t - 1, -0.35), xytext=(t, -0.35),
+                            arrowprops=dict(arrowstyle="-|>", color=GRADIENT, lw=1.1,
+                                            ls="--", shrinkA=6, shrinkB=6))
+            else:  # a window starts at t: the state is detached
+                ax.plot([t - 0.5, t - 0.5], [-0.6, 0.45], color=GRADIENT, lw=2)
+                ax.text(t - 0.5, 0.55, "detach", ha="center", fontsize=8, color=GRADIENT)
+    for start in range(1, length + 1, bptt):
+        end = min(start + bptt - 1, length)
+        ax.text((start + end) / 2, -0.85, f"window of {end - start + 1}", ha="center",
+                fontsize=9, color="0.35")
+    ax.set(xlim=(0.4, length + 0.6), ylim=(-1.05, 0.8),
+           title=f"Truncated BPTT, K = {bptt}: the state flows on, the gradient stops at each cut")
+    ax.axis("off")
+    return ax
