@@ -132,6 +132,29 @@ def unrolled_rnn(steps: int = 4, ax=None):
     return _finish(ax, (-0.5, steps + 0.6), (-0.4, 3.95), equal=False)
 
 
+def backward_unrolled(steps: int = 4, ax=None):
+    """Chapter 4's backward pass on the unrolled graph: ∂L/∂ℓ_t flows from each logit down
+    into h_t, and δ_{t+1} flows from step t+1 back to step t through W_hhᵀ; δ_t = ∂L/∂a_t
+    sums the two (dashed, in red). Nothing flows into h_T from the right: δ_{T+1} = 0."""
+    _at_least_one(steps, "steps")
+    ax = _axes(ax, 3.9)
+    nodes = _unrolled(ax, steps)
+    for t in range(1, steps + 1):
+        _arrow(ax, nodes["logit", t], nodes["h", t], GRADIENT, "--", bend=0.45,
+               name=f"dlogit:{t}")
+        _label(ax, (t - 0.3, 1.95), rf"$\partial L / \partial \ell_{{{t}}}$", GRADIENT,
+               ha="right")
+        _label(ax, (t + 0.1, _ROWS["h"] + 0.24), rf"$\delta_{{{t}}}$", GRADIENT, ha="left")
+        if t < steps:
+            _arrow(ax, nodes["h", t + 1], nodes["h", t], GRADIENT, "--", bend=-0.35,
+                   name=f"delta:{t + 1}->{t}")
+            _label(ax, (t + 0.5, _ROWS["h"] - 0.5), rf"$W_{{hh}}^\top \delta_{{{t + 1}}}$",
+                   GRADIENT)
+    _label(ax, (0, -0.5), r"dashed: the backward pass, $\delta_t = \partial L / \partial a_t$",
+           GRADIENT, ha="left")
+    return _finish(ax, (-0.5, steps + 0.6), (-0.75, 3.95), equal=False)
+
+
 def truncation_windows(length: int = 12, bptt: int = 4, ax=None):
     """Truncated backpropagation through time over ``length`` steps in windows of ``bptt``:
     the state flows forward across every step (solid), gradients flow back only inside a
@@ -157,3 +180,49 @@ def truncation_windows(length: int = 12, bptt: int = 4, ax=None):
            title=f"Truncated BPTT, K = {bptt}: the state flows on, the gradient stops at each cut")
     ax.axis("off")
     return ax
+
+
+# (name, caption, steps, steps that read an input, steps that write an output, recurrent)
+TASK_SHAPES = (
+    ("one_to_one", "one to one\n(no recurrence)", 1, {1}, {1}, False),
+    ("many_to_one", "many to one\n(classification)", 3, {1, 2, 3}, {3}, True),
+    ("aligned", "many to many, aligned\n(tagging, language models)", 3, {1, 2, 3}, {1, 2, 3},
+     True),
+    ("seq2seq", "many to many, other lengths\n(sequence to sequence)", 5, {1, 2, 3}, {4, 5},
+     True),
+)
+
+
+def task_shapes(ax=None):
+    """Chapter 3 §3.6's task shapes side by side, each a small unrolled graph named below it:
+    one to one (one input, one output, no recurrence), many to one (the last state gives
+    one label), many to many aligned (one output per input: tagging, language models),
+    and many to many with other lengths (read the input, then write the output)."""
+    ax = _axes(ax, 2.6)
+    left = 0.0
+    for shape in TASK_SHAPES:
+        left = _task_shape(ax, left, *shape) + 1.25
+    return _finish(ax, (-1.0, left - 0.75), (-1.25, 2.55), equal=False)
+
+
+def _task_shape(ax, left: float, name: str, caption: str, steps: int, reads: set,
+                writes: set, recurrent: bool) -> float:
+    """One shape with its first step at x = ``left``; returns the x of its last step. Outputs
+    are numbered in the order they are written."""
+    previous = None
+    for t in range(1, steps + 1):
+        x = left + t - 1
+        state = _node(ax, (x, 1.1), f"$h_{{{t}}}$" if recurrent else "$h$", STATE,
+                      name=f"{name}:h")
+        if t in reads:
+            _arrow(ax, _node(ax, (x, 0.0), f"$x_{{{t}}}$" if recurrent else "$x$", INPUT,
+                             name=f"{name}:x"), state)
+        if t in writes:
+            k = sorted(writes).index(t) + 1
+            symbol = f"$y_{{{k}}}$" if len(writes) > 1 else "$y$"
+            _arrow(ax, state, _node(ax, (x, 2.2), symbol, OUTPUT, name=f"{name}:y"))
+        if previous is not None:
+            _arrow(ax, previous, state)
+        previous = state
+    _label(ax, (left + (steps - 1) / 2, -0.85), caption, color="black").set_gid(f"{name}:name")
+    return left + steps - 1

@@ -15,7 +15,9 @@ from seqlm import diagrams
 
 DIAGRAMS = {
     "unrolled_rnn": lambda ax: diagrams.unrolled_rnn(4, ax=ax),
+    "backward_unrolled": lambda ax: diagrams.backward_unrolled(4, ax=ax),
     "truncation_windows": lambda ax: diagrams.truncation_windows(12, 4, ax=ax),
+    "task_shapes": lambda ax: diagrams.task_shapes(ax=ax),
 }
 
 
@@ -36,6 +38,24 @@ def arrows(ax, prefix: str = "") -> list[Annotation]:
 
 def edges(ax) -> set[str]:
     return {a.get_gid() for a in arrows(ax) if a.get_gid()}
+
+
+def nodes(ax, name: str) -> list:
+    """Drawn texts (not arrows) whose gid is ``name``, left to right."""
+    found = [t for t in ax.texts if t.get_gid() == name and not isinstance(t, Annotation)]
+    return sorted(found, key=lambda t: t.get_position())
+
+
+def xs(texts) -> list[float]:
+    return sorted(t.get_position()[0] for t in texts)
+
+
+def start(arrow):
+    return arrow.xyann
+
+
+def end(arrow):
+    return arrow.xy
 
 
 # Every picture -------------------------------------------------------------------------------
@@ -97,6 +117,25 @@ def test_unrolled_rnn_writes_the_logits_as_ell_not_o():
     assert {"h:0->h:1", "h:1->h:2", "x:2->h:2", "h:2->logit:2", "logit:2->loss:2"} <= edges(ax)
 
 
+def test_backward_pass_flows_from_each_logit_and_from_the_next_step():
+    steps = 4
+    ax = diagrams.backward_unrolled(steps)
+    for t in range(1, steps + 1):
+        assert {rf"$\partial L / \partial \ell_{{{t}}}$", rf"$\delta_{{{t}}}$"} <= labels(ax)
+    assert {rf"$W_{{hh}}^\top \delta_{{{t}}}$" for t in range(2, steps + 1)} <= labels(ax)
+    deltas, from_logits = arrows(ax, "delta:"), arrows(ax, "dlogit:")
+    assert len(deltas) == steps - 1 and len(from_logits) == steps
+    assert all(start(a)[0] - end(a)[0] == 1 and start(a)[1] == end(a)[1] for a in deltas)
+    assert max(start(a)[0] for a in deltas) == steps       # nothing flows into h_T: δ_{T+1} = 0
+    assert all(start(a)[1] > end(a)[1] for a in from_logits)
+    forward = [a for a in arrows(ax) if a not in deltas + from_logits]
+    for arrow in deltas + from_logits:
+        assert arrow.arrow_patch.get_linestyle() == "--"
+        assert arrow.arrowprops["color"] == diagrams.GRADIENT
+    assert all(a.arrow_patch.get_linestyle() == "-" for a in forward)
+    assert all(end(a)[0] >= start(a)[0] and end(a)[1] >= start(a)[1] for a in forward)
+
+
 def test_truncation_windows_cut_between_windows():
     ax = diagrams.truncation_windows(12, 4)
     assert {f"$h_{{{t}}}$" for t in range(1, 13)} <= labels(ax)
@@ -104,10 +143,34 @@ def test_truncation_windows_cut_between_windows():
     assert "K = 4" in ax.get_title()
 
 
+def test_task_shapes_one_to_one_many_to_one_aligned_and_read_then_write():
+    ax = diagrams.task_shapes()
+    x, h, y = ({shape: nodes(ax, f"{shape}:{row}") for shape, *_ in diagrams.TASK_SHAPES}
+               for row in ("x", "h", "y"))
+    assert (len(x["one_to_one"]), len(h["one_to_one"]), len(y["one_to_one"])) == (1, 1, 1)
+    assert "one_to_one:h->one_to_one:h" not in edges(ax), "one to one has no recurrence"
+    assert "many_to_one:h->many_to_one:h" in edges(ax)
+    assert len(y["many_to_one"]) == 1 and xs(y["many_to_one"]) == xs(h["many_to_one"])[-1:]
+    assert xs(y["aligned"]) == xs(x["aligned"]) == xs(h["aligned"])
+    assert min(xs(y["seq2seq"])) > max(xs(x["seq2seq"]))
+    assert len(y["seq2seq"]) != len(x["seq2seq"])
+    names = " ".join(labels(ax))
+    for words in ("one to one", "many to one", "classification", "aligned", "tagging",
+                  "sequence to sequence"):
+        assert words in names
+    for shape, *_ in diagrams.TASK_SHAPES:
+        caption, = nodes(ax, f"{shape}:name")
+        lowest_node = min(t.get_position()[1] for t in x[shape])
+        assert caption.get_position()[1] < lowest_node, "each name is under its graph"
+    assert {"$x$", "$h$", "$y$", "$x_{3}$", "$h_{5}$", "$y_{1}$", "$y_{3}$"} <= labels(ax)
+
+
 # Bad arguments -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("draw, message", [
     (lambda: diagrams.unrolled_rnn(0), "steps"),
+    (lambda: diagrams.backward_unrolled(0), "steps"),
+    (lambda: diagrams.backward_unrolled(-2), "steps"),
 ])
 def test_bad_sizes_raise_a_clear_error(draw, message):
     with pytest.raises(ValueError, match=f"{message} must be a whole number ≥ 1"):
