@@ -21,7 +21,9 @@ LABEL_SIZE = 9.5
 INPUT = "#dbe9f6"
 STATE = "#fde0c5"
 OUTPUT = "#d9f0d3"
+GATE = "#ece2f4"
 WIRE = "0.3"
+CELL_PATH = "#e07b00"
 GRADIENT = "#c0392b"
 
 
@@ -53,10 +55,20 @@ def _node(ax, xy, text, color="white", name=None, shape="round", size=NODE_SIZE)
     return node
 
 
+def _op(ax, xy, symbol, name=None):
+    """An element-wise operation: ⊙, +, 1 −."""
+    return _node(ax, xy, symbol, name=name, shape="circle", size=NODE_SIZE + 3)
+
+
 def _label(ax, xy, text, color="0.25", size=LABEL_SIZE, **kwargs):
     """Plain text beside a wire (no box)."""
     kwargs = {"ha": "center", "va": "center", **kwargs}
     return ax.text(*xy, text, color=color, fontsize=size, zorder=5, **kwargs)
+
+
+def _symbol(ax, xy, text, **kwargs):
+    """A vector's symbol written beside the wire that carries it."""
+    return _label(ax, xy, text, color="black", size=NODE_SIZE, **kwargs)
 
 
 def _anchor(end):
@@ -86,6 +98,18 @@ def _arrow(ax, start, end, color=WIRE, ls="-", lw=1.3, name=None, bend=0.0):
                                         connectionstyle=f"arc3,rad={bend}"))
     arrow.set_gid(name)
     return arrow
+
+
+def _wire(ax, points, color=WIRE, lw=1.3):
+    """A line through ``points`` beneath the nodes (no head): it may start at a node's
+    centre, which the node's box hides."""
+    xs, ys = zip(*points)
+    return ax.plot(xs, ys, color=color, lw=lw, zorder=1, solid_capstyle="butt")[0]
+
+
+def _dot(ax, xy, color=WIRE):
+    """A junction: the wire splits here."""
+    return ax.plot(*xy, "o", ms=4, color=color, zorder=2)[0]
 
 
 def _require(ok: bool, message: str):
@@ -226,3 +250,167 @@ def _task_shape(ax, left: float, name: str, caption: str, steps: int, reads: set
         previous = state
     _label(ax, (left + (steps - 1) / 2, -0.85), caption, color="black").set_gid(f"{name}:name")
     return left + steps - 1
+
+
+# Chapters 6 and 7: the gated cells ------------------------------------------------------------
+
+_TOP, _H_WIRE, _X_WIRE, _GATE_Y = 6.2, 1.25, 0.55, 2.75
+
+
+def _inputs(ax, h_from, x_at: float, h_end: float, x_end: float):
+    """The two wires the gates read: h_{t-1} (dropped from ``h_from``) to ``h_end`` and x_t
+    (from its node at ``x_at``, below) to ``x_end``; returns the x_t node."""
+    x_node = _node(ax, (x_at, -0.35), "$x_t$", INPUT, name="x")
+    _wire(ax, [h_from, (h_from[0], _H_WIRE), (h_end, _H_WIRE)])
+    _wire(ax, [(x_at, -0.35), (x_at, _X_WIRE), (x_end, _X_WIRE)])
+    return x_node
+
+
+def _gate(ax, x: float, y: float, function: str, weights: str, name: str, weights_side="right"):
+    """A layer reading [h_{t-1}, x_t]: a box with its squashing function, fed from both input
+    wires (a dot where it taps each), its weights written beside the feed."""
+    box = _node(ax, (x, y), function, GATE, name=name, shape="square")
+    for wire_y in (_H_WIRE, _X_WIRE):
+        _dot(ax, (x, wire_y))
+    _arrow(ax, (x, _X_WIRE), box, name=f"inputs->{name}")
+    side = 0.08 if weights_side == "right" else -0.08
+    _label(ax, (x + side, (_H_WIRE + y - 0.2) / 2), weights,
+           ha="left" if weights_side == "right" else "right")
+    return box
+
+
+def lstm_cell(ax=None):
+    """The LSTM cell at step t (Chapter 6, §6.1). The cell path c_{t-1} → ⊙ f_t → + → c_t runs
+    straight along the top (highlighted: the path the gradient follows in §6.3); below it
+    the gates f_t, i_t, o_t and the candidate c̃_t, each read from [h_{t-1}, x_t]; the
+    input gate scales the candidate into the +, and h_t = o_t ⊙ tanh(c_t) leaves at the
+    bottom right. c_t and h_t go on to step t + 1."""
+    ax = _axes(ax, 4.7)
+    c_prev = _node(ax, (-0.2, _TOP), "$c_{t-1}$", STATE, name="c_prev")
+    forget = _op(ax, (2.6, _TOP), r"$\odot$", "forget")
+    add = _op(ax, (5.3, _TOP), "$+$", "add")
+    c_next = _node(ax, (11.1, _TOP), "$c_t$", STATE, name="c")
+    for start, end in ((c_prev, forget), (forget, add), (add, c_next)):
+        _arrow(ax, start, end, CELL_PATH, lw=3)
+
+    h_prev = _node(ax, (-0.2, _H_WIRE), "$h_{t-1}$", STATE, name="h_prev")
+    _inputs(ax, h_prev.get_position(), 1.1, 7.2, 7.2)
+    _label(ax, (4.9, 0.12), r"each gate reads $[h_{t-1}, x_t]$")
+    gates = {}
+    for x, name, function, weights in ((2.6, "f", r"$\sigma$", "$W_f, b_f$"),
+                                       (4.0, "i", r"$\sigma$", "$W_i, b_i$"),
+                                       (5.3, "c_tilde", r"$\tanh$", "$W_c, b_c$"),
+                                       (7.2, "o", r"$\sigma$", "$W_o, b_o$")):
+        gates[name] = _gate(ax, x, _GATE_Y, function, weights, name)
+
+    write = _op(ax, (5.3, 4.75), r"$\odot$", "write")
+    _arrow(ax, gates["f"], forget)
+    _symbol(ax, (2.7, 4.5), "$f_t$", ha="left")
+    _wire(ax, [(4.0, _GATE_Y), (4.0, 4.75)])
+    _arrow(ax, (4.0, 4.75), write, name="i->write")
+    _symbol(ax, (3.9, 3.9), "$i_t$", ha="right")
+    _arrow(ax, gates["c_tilde"], write)
+    _symbol(ax, (5.4, 3.75), r"$\tilde c_t$", ha="left")
+    _arrow(ax, write, add)
+
+    _dot(ax, (8.7, _TOP), CELL_PATH)
+    squash = _node(ax, (8.7, 4.95), r"$\tanh$", name="tanh_c")
+    _arrow(ax, (8.7, _TOP), squash, name="c->tanh_c")
+    show = _op(ax, (8.7, 3.75), r"$\odot$", "show")
+    _arrow(ax, squash, show)
+    _wire(ax, [(7.2, _GATE_Y), (7.2, 3.75)])
+    _arrow(ax, (7.2, 3.75), show, name="o->show")
+    _symbol(ax, (7.1, 3.35), "$o_t$", ha="right")
+    h_next = _node(ax, (11.1, 2.1), "$h_t$", STATE, name="h")
+    _wire(ax, [(8.7, 3.75), (8.7, 2.1)])
+    _arrow(ax, (8.7, 2.1), h_next, name="show->h")
+    return _finish(ax, (-0.9, 11.6), (-0.7, 6.65))
+
+
+GRU_FORMS = ("pytorch", "chung")
+_GRU_TOP = 6.6   # above _TOP: room for 1 − between the split of z_t and the old state's ⊙
+
+
+def gru_cell(form: str = "pytorch", ax=None):
+    """The GRU cell at step t (Chapter 7, §7.1): one state h, gates r_t and z_t read from
+    [h_{t-1}, x_t], the candidate h̃_t, and the interpolation h_t = ⊙ + ⊙ along the top.
+
+    ``form="pytorch"`` (``torch.nn.GRU``; Cho et al. 2014's z): the reset gate multiplies the
+    recurrent product W_hn h_{t-1} + b_hn, and z_t weighs the old state,
+    h_t = (1 - z_t) ⊙ h̃_t + z_t ⊙ h_{t-1}. ``form="chung"`` (the lectures, Chung et al.
+    2014): the reset gate multiplies h_{t-1} before U, and z_t weighs the candidate,
+    h_t = (1 - z_t) ⊙ h_{t-1} + z_t ⊙ h̃_t."""
+    _require(form in GRU_FORMS, f"form must be one of {GRU_FORMS}, got {form!r}")
+    pytorch = form == "pytorch"
+    ax = _axes(ax, 4.9)
+    h_prev = _node(ax, (-0.2, _GRU_TOP), "$h_{t-1}$", STATE, name="h_prev")
+    keep = _op(ax, (5.0, _GRU_TOP), r"$\odot$", "keep")
+    add = _op(ax, (7.0, _GRU_TOP), "$+$", "add")
+    h_next = _node(ax, (11.1, _GRU_TOP), "$h_t$", STATE, name="h")
+    for start, end in ((h_prev, keep), (keep, add), (add, h_next)):
+        _arrow(ax, start, end, CELL_PATH, lw=3)
+    _dot(ax, (0.6, _GRU_TOP), CELL_PATH)
+    _inputs(ax, (0.6, _GRU_TOP), 1.4, 9.3, 10.6)
+    _label(ax, (3.3, 0.12), r"both gates read $[h_{t-1}, x_t]$")
+    reset_y = 2.9 if pytorch else 2.2
+    _gate(ax, 5.0, _GATE_Y, r"$\sigma$", "$W_{iz}, W_{hz}$" if pytorch else "$W_z, U_z$", "z")
+    reset_gate = _gate(ax, 7.9, reset_y, r"$\sigma$",
+                       "$W_{ir}, W_{hr}$" if pytorch else "$W_r, U_r$", "r", "left")
+    candidate = _candidate(ax, reset_gate, reset_y, pytorch)
+    _interpolation(ax, keep, add, candidate, pytorch)
+    return _finish(ax, (-0.9, 11.6), (-0.7, 7.05))
+
+
+def _candidate(ax, reset_gate, reset_y: float, pytorch: bool):
+    """h̃_t in the column at x = 9.3, bottom to top: where the reset gate acts, + the input's
+    term, tanh. Returns the tanh node."""
+    x = 9.3
+    reset = _op(ax, (x, reset_y), r"$\odot$", "reset")
+    if pytorch:
+        recurrent = _node(ax, (x, 2.0), r"$W_{hn} h_{t-1} + b_{hn}$", name="recurrent")
+        _arrow(ax, (x, _H_WIRE), recurrent, name="h_prev->recurrent")
+        _arrow(ax, recurrent, reset)
+        into_sum = reset
+        input_term = r"$W_{in} x_t + b_{in}$"
+    else:
+        _arrow(ax, (x, _H_WIRE), reset, name="h_prev->reset")
+        into_sum = _node(ax, (x, 3.0), "$U$", name="U")
+        _arrow(ax, reset, into_sum)
+        input_term = "$W x_t + b$"
+    _arrow(ax, reset_gate, reset)
+    _symbol(ax, (8.6, reset_y + 0.22), "$r_t$")
+    add = _op(ax, (x, 3.85), "$+$", "candidate_sum")
+    _arrow(ax, into_sum, add)
+    term = _node(ax, (10.6, 2.9), input_term, name="input_term")
+    _arrow(ax, (10.6, _X_WIRE), term, name="x->input_term")
+    _wire(ax, [(10.6, 2.9), (10.6, 3.85)])
+    _arrow(ax, (10.6, 3.85), add, name="input_term->candidate_sum")
+    squash = _node(ax, (x, 4.8), r"$\tanh$", name="tanh")
+    _arrow(ax, add, squash)
+    return squash
+
+
+def _interpolation(ax, keep, add, candidate, pytorch: bool):
+    """h_t = ⊙ + ⊙: z_t goes straight to one product and through 1 − to the other: to the
+    old state's (keep) in PyTorch's form, to the candidate's (write) in Chung et al.'s."""
+    write = _op(ax, (7.0, 4.8), r"$\odot$", "write")
+    _arrow(ax, candidate, write, name="candidate->write")
+    _symbol(ax, (8.15, 5.02), r"$\tilde h_t$")
+    _arrow(ax, write, add)
+    split = (5.0, 4.8)
+    _wire(ax, [(5.0, _GATE_Y), split])
+    _dot(ax, split)
+    _symbol(ax, (4.9, 3.8), "$z_t$", ha="right")
+    if pytorch:
+        complement = _node(ax, (6.0, 4.8), "$1 -$", name="one_minus")
+        _arrow(ax, split, keep, name="z->keep")
+        _arrow(ax, split, complement, name="z->one_minus")
+        _arrow(ax, complement, write)
+        _symbol(ax, (6.1, 4.38), "$1 - z_t$")
+    else:
+        complement = _node(ax, (5.0, 5.7), "$1 -$", name="one_minus")
+        _arrow(ax, split, complement, name="z->one_minus")
+        _arrow(ax, complement, keep)
+        _symbol(ax, (4.85, 6.18), "$1 - z_t$", ha="right")
+        _arrow(ax, split, write, name="z->write")
+        _symbol(ax, (6.0, 5.02), "$z_t$")

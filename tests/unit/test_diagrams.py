@@ -18,6 +18,9 @@ DIAGRAMS = {
     "backward_unrolled": lambda ax: diagrams.backward_unrolled(4, ax=ax),
     "truncation_windows": lambda ax: diagrams.truncation_windows(12, 4, ax=ax),
     "task_shapes": lambda ax: diagrams.task_shapes(ax=ax),
+    "lstm_cell": lambda ax: diagrams.lstm_cell(ax=ax),
+    "gru_cell pytorch": lambda ax: diagrams.gru_cell("pytorch", ax=ax),
+    "gru_cell chung": lambda ax: diagrams.gru_cell("chung", ax=ax),
 }
 
 
@@ -38,6 +41,11 @@ def arrows(ax, prefix: str = "") -> list[Annotation]:
 
 def edges(ax) -> set[str]:
     return {a.get_gid() for a in arrows(ax) if a.get_gid()}
+
+
+def inputs_of(ax, name: str) -> set[str]:
+    """The names of what has an arrow into the node ``name``."""
+    return {gid.split("->")[0] for gid in edges(ax) if gid.endswith(f"->{name}")}
 
 
 def nodes(ax, name: str) -> list:
@@ -163,6 +171,77 @@ def test_task_shapes_one_to_one_many_to_one_aligned_and_read_then_write():
         lowest_node = min(t.get_position()[1] for t in x[shape])
         assert caption.get_position()[1] < lowest_node, "each name is under its graph"
     assert {"$x$", "$h$", "$y$", "$x_{3}$", "$h_{5}$", "$y_{1}$", "$y_{3}$"} <= labels(ax)
+
+
+# Chapters 6 and 7 ----------------------------------------------------------------------------
+
+def test_lstm_cell_shows_every_symbol_of_the_six_equations():
+    ax = diagrams.lstm_cell()
+    assert {"$x_t$", "$h_{t-1}$", "$c_{t-1}$", "$f_t$", "$i_t$", "$o_t$", r"$\tilde c_t$",
+            "$c_t$", "$h_t$", r"$\sigma$", r"$\tanh$", r"$\odot$", "$+$",
+            "$W_f, b_f$", "$W_i, b_i$", "$W_o, b_o$", "$W_c, b_c$"} <= labels(ax)
+    assert any("[h_{t-1}, x_t]" in label for label in labels(ax))
+
+
+def test_lstm_cell_path_is_one_straight_highlighted_line_along_the_top():
+    ax = diagrams.lstm_cell()
+    path = [next(iter(arrows(ax, gid))) for gid in ("c_prev->forget", "forget->add", "add->c")]
+    heights = {start(a)[1] for a in path} | {end(a)[1] for a in path}
+    highest_node = max(t.get_position()[1] for t in ax.texts if not isinstance(t, Annotation))
+    assert heights == {highest_node}
+    assert all(end(a)[0] > start(a)[0] for a in path)
+    assert all(a.arrowprops["color"] == diagrams.CELL_PATH for a in path)
+    others = [a for a in arrows(ax) if a not in path]
+    assert all(a.arrowprops["color"] != diagrams.CELL_PATH for a in others)
+
+
+def test_lstm_gates_act_where_the_equations_say():
+    ax = diagrams.lstm_cell()
+    assert inputs_of(ax, "forget") == {"c_prev", "f"}           # f_t ⊙ c_{t-1}
+    assert inputs_of(ax, "write") == {"i", "c_tilde"}           # i_t ⊙ c̃_t
+    assert inputs_of(ax, "add") == {"forget", "write"}
+    assert inputs_of(ax, "tanh_c") == {"c"}
+    assert inputs_of(ax, "show") == {"o", "tanh_c"}             # h_t = o_t ⊙ tanh(c_t)
+    assert inputs_of(ax, "h") == {"show"}
+    for gate in ("f", "i", "c_tilde", "o"):
+        assert inputs_of(ax, gate) == {"inputs"}                 # each reads [h_{t-1}, x_t]
+
+
+@pytest.mark.parametrize("form", diagrams.GRU_FORMS)
+def test_gru_cell_shows_its_symbols(form):
+    ax = diagrams.gru_cell(form)
+    assert {"$x_t$", "$h_{t-1}$", "$h_t$", "$r_t$", "$z_t$", "$1 - z_t$", r"$\tilde h_t$",
+            r"$\sigma$", r"$\tanh$", r"$\odot$"} <= labels(ax)
+    assert "$c_t$" not in labels(ax) and not any("n_t" in label for label in labels(ax))
+
+
+def test_gru_forms_differ_where_the_reset_gate_acts():
+    pytorch, chung = diagrams.gru_cell("pytorch"), diagrams.gru_cell("chung")
+    assert inputs_of(pytorch, "reset") == {"r", "recurrent"}    # r ⊙ (W_hn h + b_hn)
+    assert inputs_of(pytorch, "recurrent") == {"h_prev"}
+    assert inputs_of(pytorch, "candidate_sum") == {"reset", "input_term"}
+    assert inputs_of(chung, "reset") == {"r", "h_prev"}         # U (r ⊙ h)
+    assert inputs_of(chung, "U") == {"reset"}
+    assert inputs_of(chung, "candidate_sum") == {"U", "input_term"}
+    assert r"$W_{hn} h_{t-1} + b_{hn}$" in labels(pytorch) - labels(chung)
+    assert {"$U$", "$W x_t + b$"} <= labels(chung) - labels(pytorch)
+
+
+def test_gru_forms_differ_in_which_input_of_the_mix_gets_z():
+    pytorch, chung = diagrams.gru_cell("pytorch"), diagrams.gru_cell("chung")
+    # PyTorch: h_t = (1 - z) ⊙ h̃ + z ⊙ h_{t-1}
+    assert inputs_of(pytorch, "keep") == {"h_prev", "z"}
+    assert inputs_of(pytorch, "write") == {"candidate", "one_minus"}
+    # Chung et al.: h_t = (1 - z) ⊙ h_{t-1} + z ⊙ h̃
+    assert inputs_of(chung, "keep") == {"h_prev", "one_minus"}
+    assert inputs_of(chung, "write") == {"candidate", "z"}
+    for ax in (pytorch, chung):
+        assert inputs_of(ax, "one_minus") == {"z"} and inputs_of(ax, "add") == {"keep", "write"}
+
+
+def test_gru_cell_rejects_an_unknown_form():
+    with pytest.raises(ValueError, match="form must be one of"):
+        diagrams.gru_cell("cho")
 
 
 # Bad arguments -------------------------------------------------------------------------------
