@@ -22,6 +22,7 @@ INPUT = "#dbe9f6"
 STATE = "#fde0c5"
 OUTPUT = "#d9f0d3"
 GATE = "#ece2f4"
+PADDING = "0.82"
 WIRE = "0.3"
 CELL_PATH = "#e07b00"
 GRADIENT = "#c0392b"
@@ -110,6 +111,15 @@ def _wire(ax, points, color=WIRE, lw=1.3):
 def _dot(ax, xy, color=WIRE):
     """A junction: the wire splits here."""
     return ax.plot(*xy, "o", ms=4, color=color, zorder=2)[0]
+
+
+def _group(ax, x0, y0, x1, y1, name=None, color="#f4f4f4"):
+    """A light box around nodes that form one vector (a concatenation)."""
+    box = FancyBboxPatch((x0, y0), x1 - x0, y1 - y0, boxstyle="round,pad=0,rounding_size=0.12",
+                         fc=color, ec="0.55", lw=0.9, zorder=0.5)
+    box.set_gid(name)
+    ax.add_patch(box)
+    return box
 
 
 def _require(ok: bool, message: str):
@@ -414,3 +424,89 @@ def _interpolation(ax, keep, add, candidate, pytorch: bool):
         _symbol(ax, (4.85, 6.18), "$1 - z_t$", ha="right")
         _arrow(ax, split, write, name="z->write")
         _symbol(ax, (6.0, 5.02), "$z_t$")
+
+
+# Chapter 8: reading both ways ------------------------------------------------------------------
+
+_ROW_GAP = 0.62    # between a layer's forward row and its backward row
+_LAYER_GAP = 1.05  # between one layer's backward row and the next layer's forward row
+
+
+def bidirectional_tagger(lengths=(5, 3), layers: int = 2, ax=None):
+    """A stacked bidirectional tagger over a padded batch, one block per sequence: tokens
+    x_t below (grey padding after a shorter sequence's end), then per layer a forward row
+    (left to right, from x_1) and a backward row (right to left, from the sequence's OWN
+    last token, never from padding); the two states at t form [→h_t; ←h_t], which the next
+    layer reads; a tag y_t above every real token and none above padding."""
+    lengths = tuple(lengths)
+    _require(len(lengths) >= 1, "lengths must name at least one sequence")
+    for length in lengths:
+        _at_least_one(length, "every length")
+    _at_least_one(layers, "layers")
+    width = max(lengths)
+    forward_y = [1.0 + k * (_ROW_GAP + _LAYER_GAP) for k in range(layers)]
+    tag_y = forward_y[-1] + _ROW_GAP + 0.95
+    ax = _axes(ax, 0.9 + 0.8 * (tag_y + 0.5))
+    for row, length in enumerate(lengths):
+        offset = 2.3 + row * (width + 1.1)
+        _sequence_block(ax, row, length, width, offset, forward_y, tag_y)
+    _row_names(ax, 0.0, forward_y, tag_y)
+    right = 2.3 + len(lengths) * (width + 1.1) - 0.5
+    return _finish(ax, (-0.2, right), (-0.85, tag_y + 0.45), equal=False)
+
+
+def _row_names(ax, x: float, forward_y, tag_y: float):
+    _label(ax, (x, 0.0), "tokens", ha="left")
+    for k, y in enumerate(forward_y, start=1):
+        _label(ax, (x, y + _ROW_GAP / 2 + 0.17), f"layer {k}", ha="left")
+        _label(ax, (x, y + _ROW_GAP / 2 - 0.17),
+               r"$[\overrightarrow{h}_t ; \overleftarrow{h}_t]$", ha="left")
+    _label(ax, (x, tag_y), "tags", ha="left")
+
+
+def _sequence_block(ax, row: int, length: int, width: int, offset: float, forward_y, tag_y):
+    """One sequence of the batch: its columns start at ``offset``; gids carry its ``row``."""
+    below = {}
+    for t in range(1, width + 1):
+        x = offset + t - 1
+        if t > length:
+            _node(ax, (x, 0.0), "pad", PADDING, name=f"pad:{row}", size=LABEL_SIZE)
+            continue
+        below[t] = _node(ax, (x, 0.0), f"$x_{{{t}}}$", INPUT, name=f"token:{row}")
+    for k, y in enumerate(forward_y, start=1):
+        below = _bidirectional_layer(ax, row, k, length, offset, y, below)
+    for t in range(1, length + 1):
+        tag = _node(ax, (offset + t - 1, tag_y), f"$y_{{{t}}}$", OUTPUT, name=f"tag:{row}")
+        _arrow(ax, below[t], tag)
+    padded = "" if length == width else f", padded to {width}"
+    _label(ax, (offset + (width - 1) / 2, -0.62), f"sequence {row + 1}: {length} tokens{padded}")
+
+
+def _bidirectional_layer(ax, row: int, layer: int, length: int, offset: float, y: float,
+                         below: dict) -> dict:
+    """Layer ``layer`` over the real tokens: each column's pair of states in one box,
+    the forward row chained left to right, the backward row right to left from t = length.
+    Returns the boxes by t, for the layer above to read."""
+    pairs, forward, backward = {}, {}, {}
+    for t in range(1, length + 1):
+        x = offset + t - 1
+        pairs[t] = _group(ax, x - 0.36, y - 0.3, x + 0.36, y + _ROW_GAP + 0.3,
+                          name=f"pair:{row}:{layer}")
+        forward[t] = _node(ax, (x, y), rf"$\overrightarrow{{h}}_{{{t}}}$", STATE,
+                           name=f"forward:{row}:{layer}")
+        backward[t] = _node(ax, (x, y + _ROW_GAP), rf"$\overleftarrow{{h}}_{{{t}}}$", STATE,
+                            name=f"backward:{row}:{layer}")
+        _arrow(ax, below[t], pairs[t], name=f"up:{row}:{layer}")
+    for t in range(1, length):
+        _arrow(ax, forward[t], forward[t + 1], name=f"forward:{row}:{layer}")
+        _arrow(ax, backward[t + 1], backward[t], name=f"backward:{row}:{layer}")
+    _initial_state(ax, forward[1], -1, f"forward_start:{row}:{layer}")
+    _initial_state(ax, backward[length], +1, f"backward_start:{row}:{layer}")
+    return pairs
+
+
+def _initial_state(ax, first, side: int, name: str):
+    """A zero state entering a direction's first node from ``side`` (-1 left, +1 right)."""
+    x, y = first.get_position()
+    _label(ax, (x + side * 0.62, y), "$0$")
+    return _arrow(ax, (x + side * 0.54, y), first, "0.45", name=name)

@@ -21,6 +21,7 @@ DIAGRAMS = {
     "lstm_cell": lambda ax: diagrams.lstm_cell(ax=ax),
     "gru_cell pytorch": lambda ax: diagrams.gru_cell("pytorch", ax=ax),
     "gru_cell chung": lambda ax: diagrams.gru_cell("chung", ax=ax),
+    "bidirectional_tagger": lambda ax: diagrams.bidirectional_tagger((5, 3), 2, ax=ax),
 }
 
 
@@ -242,6 +243,57 @@ def test_gru_forms_differ_in_which_input_of_the_mix_gets_z():
 def test_gru_cell_rejects_an_unknown_form():
     with pytest.raises(ValueError, match="form must be one of"):
         diagrams.gru_cell("cho")
+
+
+# Chapter 8 -----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("lengths, layers", [((5, 3), 2), ((2, 4, 1), 1), ((3,), 3)])
+def test_tagger_tags_real_tokens_and_never_padding(lengths, layers):
+    ax = diagrams.bidirectional_tagger(lengths, layers)
+    for row, length in enumerate(lengths):
+        tokens, padding = nodes(ax, f"token:{row}"), nodes(ax, f"pad:{row}")
+        assert len(tokens) == length and len(padding) == max(lengths) - length
+        assert min(xs(padding), default=math.inf) > max(xs(tokens)), "padding after the end"
+        assert xs(nodes(ax, f"tag:{row}")) == xs(tokens)
+        assert not set(xs(nodes(ax, f"tag:{row}"))) & set(xs(padding))
+        for layer in range(1, layers + 1):
+            assert len(arrows(ax, f"up:{row}:{layer}")) == length
+
+
+@pytest.mark.parametrize("lengths, layers", [((5, 3), 2), ((2, 4, 1), 1), ((3,), 3)])
+def test_tagger_backward_row_starts_at_each_sequences_own_end(lengths, layers):
+    ax = diagrams.bidirectional_tagger(lengths, layers)
+    for row, length in enumerate(lengths):
+        token_x = xs(nodes(ax, f"token:{row}"))
+        first, last = token_x[0], token_x[-1]
+        for layer in range(1, layers + 1):
+            backward = arrows(ax, f"backward:{row}:{layer}")
+            forward = arrows(ax, f"forward:{row}:{layer}")
+            assert len(backward) == len(forward) == length - 1
+            assert all(end(a)[0] < start(a)[0] for a in backward)
+            assert all(end(a)[0] > start(a)[0] for a in forward)
+            assert max((start(a)[0] for a in backward), default=last) == last
+            assert min((start(a)[0] for a in forward), default=first) == first
+            begin, = arrows(ax, f"backward_start:{row}:{layer}")
+            assert end(begin)[0] == last and start(begin)[0] > last
+            assert start(begin)[0] < last + 1, "the zero state enters before any padding"
+            begin, = arrows(ax, f"forward_start:{row}:{layer}")
+            assert end(begin)[0] == first and start(begin)[0] < first
+
+
+def test_tagger_shows_its_symbols():
+    ax = diagrams.bidirectional_tagger((5, 3), 2)
+    assert {"$x_{1}$", "$x_{5}$", r"$\overrightarrow{h}_{1}$", r"$\overleftarrow{h}_{5}$",
+            r"$[\overrightarrow{h}_t ; \overleftarrow{h}_t]$", "$y_{1}$", "$y_{5}$", "pad"} \
+        <= labels(ax)
+
+
+@pytest.mark.parametrize("lengths, layers, message", [
+    ((5, 0), 2, "every length"), ((), 2, "at least one sequence"), ((5, 3), 0, "layers"),
+    ((5, 2.5), 1, "every length")])
+def test_tagger_rejects_bad_arguments(lengths, layers, message):
+    with pytest.raises(ValueError, match=message):
+        diagrams.bidirectional_tagger(lengths, layers)
 
 
 # Bad arguments -------------------------------------------------------------------------------
