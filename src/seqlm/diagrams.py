@@ -510,3 +510,103 @@ def _initial_state(ax, first, side: int, name: str):
     x, y = first.get_position()
     _label(ax, (x + side * 0.62, y), "$0$")
     return _arrow(ax, (x + side * 0.54, y), first, "0.45", name=name)
+
+
+# Chapter 9: ELMo ------------------------------------------------------------------------------
+
+_FORWARD_X, _BACKWARD_X, _MIDDLE_X = 2.3, 5.5, 3.9
+_BAND = (1.3, 6.5)   # the x extent of a level's box and of the shared softmax
+_LEVEL_GAP = 2.1
+
+
+def bilm_scalar_mix(layers: int = 2, ax=None):
+    """ELMo at position t (Chapter 9, §9.2–9.4): the token x_t, read by a character CNN and a
+    highway layer, gives the token layer e_t; n_L forward LSTM layers (left column, state
+    from t - 1) and n_L backward ones (right column, state from t + 1), each direction its
+    own LM that never reads the other's states, every layer from the second on with a
+    residual connection; the forward LM predicts x_{t+1} and the backward one x_{t-1}
+    through one shared softmax. Right: the layers h_{t,0} = [e_t; e_t] and
+    h_{t,j} = [→h_{t,j}; ←h_{t,j}], weighted by λ_j, summed and scaled by γ into ELMo_t."""
+    _at_least_one(layers, "layers")
+    level_y = [2.2 + j * _LEVEL_GAP for j in range(layers + 1)]
+    softmax_y = level_y[-1] + 0.95
+    top = softmax_y + 0.95
+    ax = _axes(ax, 0.6 * (top + 0.9))
+    below = (_token_layer(ax, level_y[0]),) * 2
+    for j, y in enumerate(level_y[1:], start=1):
+        below = _bilm_level(ax, j, y, below)
+    for j, y in enumerate(level_y):
+        _group(ax, _BAND[0], y - 0.32, _BAND[1], y + 0.32, name=f"level:{j}")
+    _predictions(ax, below, softmax_y)
+    _scalar_mix(ax, level_y)
+    return _finish(ax, (-0.35, 12.25), (-0.5, top + 0.4), equal=False)
+
+
+def _token_layer(ax, y: float):
+    """x_t → character CNN + highway → e_t, in the middle: both directions read it."""
+    token = _node(ax, (_MIDDLE_X, -0.1), "$x_t$", INPUT, name="x")
+    reader = _node(ax, (_MIDDLE_X, 1.05), r"character CNN + highway  $\Theta_x$", GATE,
+                   name="char_cnn", shape="square")
+    e = _node(ax, (_MIDDLE_X, y), "$e_t$", STATE, name="e")
+    _arrow(ax, token, reader)
+    _arrow(ax, reader, e)
+    _label(ax, (_BACKWARD_X, y), "$[e_t ; e_t]$")
+    return e
+
+
+def _bilm_level(ax, j: int, y: float, below):
+    """Layer j of each direction: an LSTM that reads only its own direction's layer below
+    and its own state from t ∓ 1, plus (from the second layer on) its input again."""
+    states = []
+    for direction, x, arrow_symbol, side, step, lower in (
+            ("forward", _FORWARD_X, r"\overrightarrow", -1, "t-1", below[0]),
+            ("backward", _BACKWARD_X, r"\overleftarrow", +1, "t+1", below[-1])):
+        lstm = _node(ax, (x, y - 1.2), "LSTM", GATE, name=f"{direction}:lstm:{j}",
+                     shape="square", size=LABEL_SIZE)
+        state = _node(ax, (x, y), rf"${arrow_symbol}{{h}}_{{t,{j}}}$", STATE,
+                      name=f"{direction}:{j}")
+        _arrow(ax, lower, lstm)
+        _arrow(ax, (x + side * 1.05, y - 1.2), lstm, "0.45", name=f"{direction}:recurrent:{j}")
+        _label(ax, (x + side * 1.12, y - 1.2), f"from ${step}$",
+               ha="right" if side < 0 else "left")
+        if j == 1:
+            _arrow(ax, lstm, state)
+        else:
+            residual = _op(ax, (x, y - 0.66), "$+$", f"{direction}:residual:{j}")
+            _arrow(ax, lstm, residual)
+            _arrow(ax, lower, residual, bend=-0.9 * side)
+            _arrow(ax, residual, state)
+        states.append(state)
+    if j > 1:
+        _label(ax, (_MIDDLE_X, y - 1.0), "residual")
+    return tuple(states)
+
+
+def _predictions(ax, top_states, y: float):
+    """One softmax Θ_s across both columns: the forward top layer predicts x_{t+1}, the
+    backward one x_{t-1}, each through the same weights."""
+    softmax = _group(ax, _BAND[0], y - 0.24, _BAND[1], y + 0.24, name="softmax", color=OUTPUT)
+    _label(ax, (_MIDDLE_X, y), r"softmax $\Theta_s$, shared", color="black", size=NODE_SIZE)
+    for state, x, target in ((top_states[0], _FORWARD_X, "x_{t+1}"),
+                             (top_states[1], _BACKWARD_X, "x_{t-1}")):
+        _arrow(ax, state, ((x, y), softmax))
+        prediction = _node(ax, (x, y + 0.95), f"${target}$", INPUT, name=f"predict:{target}")
+        _arrow(ax, ((x, y), softmax), prediction)
+
+
+def _scalar_mix(ax, level_y):
+    """ELMo_t = γ Σ_j λ_j h_{t,j}: each level's vector h_{t,j}, weighted by λ_j, into one
+    sum, then scaled by γ."""
+    middle = (level_y[0] + level_y[-1]) / 2
+    total = _op(ax, (9.5, middle), r"$\Sigma$", "sum")
+    for j, y in enumerate(level_y):
+        level = _symbol(ax, (6.95, y), f"$h_{{t,{j}}}$")
+        weight = _op(ax, (8.35, y), f"$\\lambda_{j}$", f"weight:{j}")
+        _arrow(ax, (7.35, y), weight, name=f"level:{j}->weight:{j}")
+        _arrow(ax, weight, total)
+        level.set_gid(f"level_name:{j}")
+    _label(ax, (8.35, level_y[0] - 0.62), r"$\lambda_j = \mathrm{softmax}(\omega)_j$")
+    scale = _op(ax, (10.55, middle), r"$\times\gamma$", "scale")
+    elmo = _node(ax, (11.6, middle), r"$\mathrm{ELMo}_t$", OUTPUT, name="elmo")
+    _arrow(ax, total, scale)
+    _arrow(ax, scale, elmo)

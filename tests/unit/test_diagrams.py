@@ -22,6 +22,7 @@ DIAGRAMS = {
     "gru_cell pytorch": lambda ax: diagrams.gru_cell("pytorch", ax=ax),
     "gru_cell chung": lambda ax: diagrams.gru_cell("chung", ax=ax),
     "bidirectional_tagger": lambda ax: diagrams.bidirectional_tagger((5, 3), 2, ax=ax),
+    "bilm_scalar_mix": lambda ax: diagrams.bilm_scalar_mix(2, ax=ax),
 }
 
 
@@ -296,12 +297,66 @@ def test_tagger_rejects_bad_arguments(lengths, layers, message):
         diagrams.bidirectional_tagger(lengths, layers)
 
 
+# Chapter 9 -----------------------------------------------------------------------------------
+
+def test_bilm_shows_the_symbols_of_sections_9_2_to_9_4():
+    ax = diagrams.bilm_scalar_mix(2)
+    assert {"$x_t$", "$e_t$", "$[e_t ; e_t]$", "$x_{t+1}$", "$x_{t-1}$", r"$\mathrm{ELMo}_t$",
+            r"$\lambda_j = \mathrm{softmax}(\omega)_j$", r"$\times\gamma$", r"$\Sigma$"} \
+        <= labels(ax)
+    for j in (1, 2):
+        assert {rf"$\overrightarrow{{h}}_{{t,{j}}}$", rf"$\overleftarrow{{h}}_{{t,{j}}}$"} \
+            <= labels(ax)
+    assert {f"$h_{{t,{j}}}$" for j in (0, 1, 2)} <= labels(ax)
+    assert {f"$\\lambda_{j}$" for j in (0, 1, 2)} <= labels(ax)
+    joined = " ".join(labels(ax))
+    assert r"\Theta_x" in joined and r"\Theta_s" in joined and "character CNN" in joined
+    assert not any(symbol in joined for symbol in ("s_j", "x_k", "h_{k"))  # the old symbols
+
+
+@pytest.mark.parametrize("layers", [1, 2, 3])
+def test_bilm_directions_never_read_each_other(layers):
+    ax = diagrams.bilm_scalar_mix(layers)
+    for gid in edges(ax):
+        ends = {name.split(":")[0] for name in gid.split("->")}
+        assert not {"forward", "backward"} <= ends, gid
+    for direction in ("forward", "backward"):
+        assert inputs_of(ax, f"{direction}:lstm:1") == {"e"}
+        for j in range(2, layers + 1):
+            assert inputs_of(ax, f"{direction}:lstm:{j}") == {f"{direction}:{j - 1}"}
+
+
+@pytest.mark.parametrize("layers", [1, 2, 3])
+def test_bilm_residual_from_the_second_layer_and_one_weight_per_layer(layers):
+    ax = diagrams.bilm_scalar_mix(layers)
+    for direction in ("forward", "backward"):
+        assert not nodes(ax, f"{direction}:residual:1")
+        for j in range(2, layers + 1):           # h_{t,j} = LSTM(h_{t,j-1}) + h_{t,j-1}
+            assert inputs_of(ax, f"{direction}:residual:{j}") == {f"{direction}:lstm:{j}",
+                                                                  f"{direction}:{j - 1}"}
+            assert inputs_of(ax, f"{direction}:{j}") == {f"{direction}:residual:{j}"}
+    assert inputs_of(ax, "sum") == {f"weight:{j}" for j in range(layers + 1)}
+    assert inputs_of(ax, "scale") == {"sum"} and inputs_of(ax, "elmo") == {"scale"}
+
+
+def test_bilm_forward_lm_predicts_the_next_token_and_backward_the_previous():
+    ax = diagrams.bilm_scalar_mix(2)
+    top_forward, = nodes(ax, "forward:2")
+    top_backward, = nodes(ax, "backward:2")
+    ahead, = nodes(ax, "predict:x_{t+1}")
+    behind, = nodes(ax, "predict:x_{t-1}")
+    assert ahead.get_position()[0] == top_forward.get_position()[0]
+    assert behind.get_position()[0] == top_backward.get_position()[0]
+    assert top_forward.get_position()[0] < top_backward.get_position()[0]
+
+
 # Bad arguments -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("draw, message", [
     (lambda: diagrams.unrolled_rnn(0), "steps"),
     (lambda: diagrams.backward_unrolled(0), "steps"),
     (lambda: diagrams.backward_unrolled(-2), "steps"),
+    (lambda: diagrams.bilm_scalar_mix(0), "layers"),
 ])
 def test_bad_sizes_raise_a_clear_error(draw, message):
     with pytest.raises(ValueError, match=f"{message} must be a whole number ≥ 1"):
