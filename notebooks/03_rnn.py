@@ -64,7 +64,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from seqlm import batches, config, data, lm, metrics, ngram, results, rnn, viz
+from seqlm import batches, config, data, diagrams, lm, metrics, ngram, results, rnn, viz
 
 setup = config.setup("03_rnn", profile, device, seed, results_dir, quiet)
 size, timer = setup.size, results.Timer()
@@ -84,7 +84,7 @@ print(f"profile {setup.profile}, device {setup.device}")
 # weights (Chapter 4 computes its gradient):
 
 # %%
-viz.unrolled_rnn(4)
+diagrams.unrolled_rnn(4)
 plt.show()
 
 # %% [markdown]

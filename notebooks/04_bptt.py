@@ -50,7 +50,7 @@ quiet = None        # True: no progress bars; None: quiet under CI
 import matplotlib.pyplot as plt
 import torch
 
-from seqlm import batches, bptt, config, results, rnn, tasks, train, viz
+from seqlm import batches, bptt, config, diagrams, results, rnn, tasks, train, viz
 
 setup = config.setup("04_bptt", profile, device, seed, results_dir, quiet)
 size, timer = setup.size, results.Timer()
@@ -72,7 +72,7 @@ print(f"profile {setup.profile}, device {setup.device}")
 # $b_{ih} + b_{hh}$; one $b_h$ does the same work here.)
 
 # %%
-viz.unrolled_rnn(4)
+diagrams.unrolled_rnn(4)
 plt.show()
 
 # %% [markdown]
@@ -170,7 +170,7 @@ print("gradcheck passed")
 # only. This is what Chapter 3's training loop did.
 
 # %%
-viz.truncation_windows(12, 4)
+diagrams.truncation_windows(12, 4)
 plt.show()
 
 # %% [markdown]

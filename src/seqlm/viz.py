@@ -109,66 +109,6 @@ def _push_apart(ax, texts, rounds: int = 200):
             return
 
 
-def _node(ax, xy, text, color="white"):
-    ax.text(*xy, text, ha="center", va="center", fontsize=11, zorder=3,
-            bbox=dict(boxstyle="round,pad=0.35", fc=color, ec="0.3"))
-
-
-def _arrow(ax, start, end, color="0.3", style="-|>", ls="-"):
-    ax.annotate("", xy=end, xytext=start, zorder=2,
-                arrowprops=dict(arrowstyle=style, color=color, lw=1.3, ls=ls,
-                                shrinkA=14, shrinkB=14))
-
-
-def unrolled_rnn(steps: int = 4, ax=None, title: str = "A recurrent network, unrolled"):
-    """The computation graph of a recurrent network over ``steps`` steps: inputs x_t below,
-    states h_t in the middle (each from h_{t-1} and x_t, with the same weights), outputs
-    o_t above; the loss adds one term per step."""
-    ax = ax or plt.subplots(figsize=(1.9 * steps + 2, 3.6))[1]
-    _node(ax, (0, 1), "$h_0$", "0.92")
-    for t in range(1, steps + 1):
-        _node(ax, (t, 0), f"$x_{t}$", "#dbe9f6")
-        _node(ax, (t, 1), f"$h_{t}$", "#fde0c5")
-        _node(ax, (t, 2), f"$o_{t}$", "#d9f0d3")
-        _node(ax, (t, 2.85), f"$L_{t}$", "white")
-        _arrow(ax, (t, 0), (t, 1))
-        _arrow(ax, (t - 1, 1), (t, 1))
-        _arrow(ax, (t, 1), (t, 2))
-        _arrow(ax, (t, 2), (t, 2.85))
-        ax.text(t - 0.5, 1.12, "$W_{hh}$", ha="center", fontsize=9, color="0.35")
-        ax.text(t + 0.06, 0.45, "$W_{ih}$", fontsize=9, color="0.35")
-        ax.text(t + 0.06, 1.45, "$W_{ho}$", fontsize=9, color="0.35")
-    ax.set(xlim=(-0.5, steps + 0.6), ylim=(-0.45, 3.25), title=title)
-    ax.axis("off")
-    return ax
-
-
-def truncation_windows(length: int = 12, bptt: int = 4, ax=None):
-    """Truncated backpropagation through time over ``length`` steps in windows of ``bptt``:
-    the state flows forward across every step (solid), gradients flow back only inside a
-    window (dashed), and the state is detached where a window starts (a cut)."""
-    ax = ax or plt.subplots(figsize=(0.75 * length + 1.5, 2.6))[1]
-    for t in range(1, length + 1):
-        _node(ax, (t, 0), f"$h_{{{t}}}$", "#fde0c5")
-        if t > 1:
-            _arrow(ax, (t - 1, 0), (t, 0))
-            if (t - 1) % bptt:  # inside a window: the gradient flows back
-                ax.annotate("", xy=(t - 1, -0.35), xytext=(t, -0.35),
-                            arrowprops=dict(arrowstyle="-|>", color="#c0392b", lw=1.1,
-                                            ls="--", shrinkA=6, shrinkB=6))
-            else:  # a window starts at t: the state is detached
-                ax.plot([t - 0.5, t - 0.5], [-0.6, 0.45], color="#c0392b", lw=2)
-                ax.text(t - 0.5, 0.55, "detach", ha="center", fontsize=8, color="#c0392b")
-    for start in range(1, length + 1, bptt):
-        end = min(start + bptt - 1, length)
-        ax.text((start + end) / 2, -0.85, f"window of {end - start + 1}", ha="center",
-                fontsize=9, color="0.35")
-    ax.set(xlim=(0.4, length + 0.6), ylim=(-1.05, 0.8),
-           title=f"Truncated BPTT, K = {bptt}: the state flows on, the gradient stops at each cut")
-    ax.axis("off")
-    return ax
-
-
 def activations(names=("tanh", "sigmoid", "relu"), ax=None):
     """Each activation f (solid) beside its derivative f' (dashed), one panel each, with the
     largest slope f'_max = sup |f'| marked."""
