@@ -89,7 +89,7 @@ print(f"profile {setup.profile}, device {setup.device}")
 #   **classifier**: the class whose model finds a text likeliest wins. We try both
 #   at the end of this chapter (section 1.13).
 #
-# Every model in this book until Chapter 9 is **autoregressive**: it predicts
+# Every language model in this book until Chapter 9 is **autoregressive**: it predicts
 # each token from the tokens before it, so it can score a text left to right and
 # generate one. A **masked** language model instead hides a token and predicts it
 # from both sides; it cannot generate text one token at a time, but its
@@ -244,7 +244,7 @@ for n, model in add_k.items():
 # Mix the MLE estimates of every order with the uniform distribution
 # {cite}`jelinek1980interpolated`:
 #
-# $$p_{\text{interp}}(w \mid u) = \frac{\lambda_0}{|V|} + \sum_{j=1}^{n} \lambda_j\, p_{\text{ML}}(w \mid \text{last } j-1 \text{ words of } u), \qquad \sum_j \lambda_j = 1.$$
+# $$p_{\text{interp}}(w \mid u) = \frac{\lambda_0}{|V|} + \sum_{j=1}^{n} \lambda_j\, p_{\text{ML}}(w \mid \text{last } j-1 \text{ words of } u), \qquad \sum_{j=0}^{n} \lambda_j = 1.$$
 #
 # When the long history was never seen, its term is 0 and the shorter ones
 # carry the prediction. The weights are fitted to valid by
@@ -281,7 +281,18 @@ for n, model in interpolated.items():
 # longer history says little, so it should ask "how many different contexts
 # does $w$ complete?" rather than "how often is $w$ seen?". Below the top
 # order, $c(u\,w)$ is replaced by $N_{1+}(\bullet\,u\,w)$, the number of
-# distinct tokens seen before $u\,w$. The words below are frequent yet follow
+# distinct tokens seen before $u\,w$, and the denominator $c(u)$ by its sum over
+# the words, $\sum_{w'} N_{1+}(\bullet\,u\,w')$:
+#
+# $$p_{\text{KN}}(w \mid u) = \frac{\max\big(N_{1+}(\bullet\,u\,w) - D, 0\big)}{\sum_{w'} N_{1+}(\bullet\,u\,w')}
+# + \frac{D\,N_{1+}(u\,\bullet)}{\sum_{w'} N_{1+}(\bullet\,u\,w')}\; p_{\text{KN}}(w \mid u').$$
+#
+# One case is left: a history $u$ that was never seen (in the training split,
+# or, below the top order, after any token). Its denominator is 0 and the
+# formula divides by zero; the model then has nothing to say about $u$ and
+# uses the shorter history's estimate $p_{\text{KN}}(w \mid u')$ as it is. Every
+# unseen history falls back this way, one word shorter at a time, down to the
+# uniform distribution if need be. The words below are frequent yet follow
 # almost nothing but one word, so Kneser-Ney's lower order rightly rates them
 # as unlikely continuations of a new context.
 
@@ -311,9 +322,13 @@ for i in narrow:
 # each estimated from the counts of counts $n_r$ (how many n-grams occur $r$
 # times): with $Y = n_1 / (n_1 + 2 n_2)$, $D_r = r - (r+1)\,Y\,n_{r+1}/n_r$.
 # Plain Kneser-Ney uses $D = Y$ at each order. On our plays the three estimates
-# differ widely and grow with the count (printed below, for the highest order;
-# at $n = 1$ nothing is estimated, because every word kept in the vocabulary was
-# seen at least 3 times, so there are no counts of 1 and 2 to estimate from).
+# differ widely and grow with the count (printed below, for the highest order).
+# The unigram model on its own ($n = 1$) is the exception: every word kept in
+# the vocabulary was seen at least 3 times, so there are no counts of 1 and 2
+# to estimate from, and the code falls back to the usual defaults, $D = 0.75$
+# for plain Kneser-Ney and $D_1, D_2, D_{3+} = 0.5, 1, 1.5$ for the modified one.
+# (Inside a longer model, order 1 discounts continuation counts, which do
+# include 1s and 2s, and is estimated like the others.)
 #
 # `seqlm.ngram.KneserNey` computes the recursion for every token of a stream at
 # once, from the lowest order up: `v` is the count being discounted (raw at the
@@ -344,10 +359,12 @@ modified_kn = {n: ngram.KneserNey(n, modified=True).fit(train_ids, V, EOS) for n
 for n in orders:
     kn, mkn = kneser_ney[n], modified_kn[n]
     line = f"n={n}: KN {kn.perplexity(test_ids):6.1f}   modified KN {mkn.perplexity(test_ids):6.1f}"
-    if n > 1:  # at n = 1 every kept word was seen ≥ 3 times: no n1, n2 to estimate from
-        d = ", ".join(f"{x:.2f}" for x in mkn.discounts[-1])
-        line += f"   D = {kn.discounts[-1][0]:.2f};  D1, D2, D3+ = {d}"
-    print(line)
+    d = ", ".join(f"{x:.2f}" for x in mkn.discounts[-1])
+    line += f"   D = {kn.discounts[-1][0]:.2f};  D1, D2, D3+ = {d}"
+    print(line + ("   (the defaults)" if n == 1 and kn.discounts[0] == (0.75,) * 3 else ""))
+if 1 in orders and size["word_tokens"] is None:  # every kept word seen ≥ 3 times: defaults
+    assert kneser_ney[1].discounts[0] == (0.75,) * 3
+    assert modified_kn[1].discounts[0] == (0.5, 1.0, 1.5)
 top_discounts = modified_kn[max(orders)].discounts[-1]
 if setup.profile != "smoke":  # three discounts that differ, and grow with the count
     assert top_discounts[0] < top_discounts[1] < top_discounts[2]

@@ -149,9 +149,31 @@ plt.show()
 # Validation perplexity (solid) is measured at each evaluation; the training
 # perplexity (dashed) is the running mean over the steps since the evaluation
 # before, and a faint vertical line marks the evaluation whose weights are kept.
-# for hist in histories.values():
-#     assert hist.best_valid_loss < hist.valid_loss[0] or len(hist.valid_loss) == 1  # it learnt
-#     assert hist.train_loss[-1] < math.log(V)  # better than a uniform guess
+# How far each model got through the data, and what that means for the claim
+# above:
+
+# %%
+windows = len(train_ids)
+for n, hist in histories.items():
+    passes = hist.step[-1] * size["batch_size"] / windows
+    rising = hist.valid_loss[-1] > min(hist.valid_loss)
+    print(f"n={n}: {hist.step[-1]:,} steps of {size['batch_size']} windows = {passes:.2f} passes "
+          f"over the {windows:,} training windows; validation "
+          f"{'rose again before the end' if rising else 'was still falling at the end'}")
+for hist in histories.values():
+    assert hist.best_valid_loss < hist.valid_loss[0] or len(hist.valid_loss) == 1  # it learnt
+    assert hist.train_loss[-1] < math.log(V)  # better than a uniform guess
+if setup.profile == "cpu":  # less than one pass: nothing memorised yet
+    assert all(h.step[-1] * size["batch_size"] < windows for h in histories.values())
+    assert all(h.best_step == h.step[-1] for h in histories.values())
+
+# %% [markdown]
+# In the `cpu` profile each model sees each training window less than once, so
+# it cannot have memorised them: its validation perplexity is still falling when
+# training stops, and the weights kept are the last ones. This profile shows the
+# start of training, not memorising. The `full` profile trains for about ten
+# passes, with dropout, weight decay and the decaying rate against memorising; its
+# printout above says whether validation rose again anyway.
 
 # %% [markdown]
 # ## 2.4 Against Kneser-Ney
@@ -207,7 +229,7 @@ if setup.profile != "smoke":
 # similar words and is vaguer about exact phrases it has seen. Averaging their
 # probabilities,
 #
-# $$p_{\text{mix}}(w \mid h) = \lambda\, p_{\text{neural}}(w \mid h) + (1-\lambda)\, p_{\text{KN}}(w \mid h),$$
+# $$p_{\text{mix}}(w \mid u) = \lambda\, p_{\text{neural}}(w \mid u) + (1-\lambda)\, p_{\text{KN}}(w \mid u),$$
 #
 # with one weight $\lambda$ fitted on the validation plays (by the same
 # expectation-maximisation step as interpolation in Chapter 1), gives a model

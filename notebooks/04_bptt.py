@@ -62,11 +62,12 @@ print(f"profile {setup.profile}, device {setup.device}")
 # A recurrent network run for $T$ steps is a feed-forward network $T$ layers
 # deep in which every layer has the same weights:
 #
-# $$a_t = W_{ih} x_t + W_{hh} h_{t-1} + b_h, \qquad h_t = f(a_t), \qquad o_t = W_{ho} h_t + b_o,$$
+# $$a_t = W_{ih} x_t + W_{hh} h_{t-1} + b_h, \qquad h_t = f(a_t), \qquad \ell_t = W_{hy} h_t + b_y,$$
 #
-# $$L = \frac{1}{T} \sum_{t=1}^{T} L_t, \qquad L_t = -\ln \mathrm{softmax}(o_t)_{y_t}.$$
+# $$L = \frac{1}{T} \sum_{t=1}^{T} L_t, \qquad L_t = -\ln \mathrm{softmax}(\ell_t)_{y_t},$$
 #
-# Backpropagation through this unrolled graph is **backpropagation through
+# where $\ell_t$ are the output scores (logits) and $y_t$ is the target at step
+# $t$. Backpropagation through this unrolled graph is **backpropagation through
 # time** (BPTT). Because the weights are shared, each weight's gradient is a sum
 # of one contribution per step. (Chapter 3's `nn.RNN` has two biases,
 # $b_{ih} + b_{hh}$; one $b_h$ does the same work here.)
@@ -78,23 +79,35 @@ plt.show()
 # %% [markdown]
 # ## 4.2 The gradient
 #
-# Write $\delta_t = \partial L / \partial a_t$. The state $h_t$ influences the
-# loss in two ways: through its own output $o_t$, and through $a_{t+1}$, the
+# Write $\delta_t = \partial L / \partial a_t$, and $\mathbf{1}_{y_t}$ for the one-hot
+# vector of the target (1 at $y_t$, 0 elsewhere). The state $h_t$ influences the
+# loss in two ways: through its own scores $\ell_t$, and through $a_{t+1}$, the
 # next step. The chain rule adds the two, then passes through $f$:
 #
 # $$\begin{aligned}
-# \frac{\partial L}{\partial o_t} &= \frac{1}{T}\big(\mathrm{softmax}(o_t) - e_{y_t}\big), \\
-# \delta_t &= \Big(W_{ho}^\top \frac{\partial L}{\partial o_t} + W_{hh}^\top \delta_{t+1}\Big) \odot f'(a_t), \qquad \delta_{T+1} = 0.
+# \frac{\partial L}{\partial \ell_t} &= \frac{1}{T}\big(\mathrm{softmax}(\ell_t) - \mathbf{1}_{y_t}\big), \\
+# \delta_t &= \Big(W_{hy}^\top \frac{\partial L}{\partial \ell_t} + W_{hh}^\top \delta_{t+1}\Big) \odot f'(a_t), \qquad \delta_{T+1} = 0.
 # \end{aligned}$$
 #
 # Sweeping $t$ from $T$ down to 1 gives every $\delta_t$, and then
 #
 # $$\begin{aligned}
 # \frac{\partial L}{\partial W_{hh}} &= \sum_{t=1}^{T} \delta_t\, h_{t-1}^\top, &
-# \frac{\partial L}{\partial W_{ih}} &= \sum_{t=1}^{T} \delta_t\, x_t^\top, \\
-# \frac{\partial L}{\partial b_h} &= \sum_{t=1}^{T} \delta_t, &
-# \frac{\partial L}{\partial W_{ho}} &= \sum_{t=1}^{T} \frac{\partial L}{\partial o_t} h_t^\top .
+# \frac{\partial L}{\partial W_{ih}} &= \sum_{t=1}^{T} \delta_t\, x_t^\top, &
+# \frac{\partial L}{\partial b_h} &= \sum_{t=1}^{T} \delta_t, \\
+# \frac{\partial L}{\partial W_{hy}} &= \sum_{t=1}^{T} \frac{\partial L}{\partial \ell_t}\, h_t^\top, &
+# \frac{\partial L}{\partial b_y} &= \sum_{t=1}^{T} \frac{\partial L}{\partial \ell_t}. &&
 # \end{aligned}$$
+#
+# The picture: the error of each step's scores enters its state, and the
+# $\delta$s flow back from step to step through $W_{hh}^\top$, picking up every
+# later step's error on the way.
+
+# %%
+diagrams.backward_unrolled(4)
+plt.show()
+
+# %% [markdown]
 #
 # Unrolling the recursion for $\delta$ shows what the sum contains: the part of
 # $\partial L_t / \partial W_{hh}$ that comes from an earlier step $s \le t$
@@ -108,8 +121,8 @@ plt.show()
 # \cdots \mathrm{diag}\big(f'(a_{s+1})\big) W_{hh},
 # \end{aligned}$$
 #
-# a product of $t-s$ matrices. Whether it shrinks or grows with $t-s$ is the
-# subject of Chapter 5.
+# a product of $t-s$ Jacobian matrices. Whether it shrinks or grows with $t-s$ is
+# the subject of Chapter 5.
 
 # %% [markdown]
 # ## 4.3 By hand
@@ -176,7 +189,9 @@ plt.show()
 # %% [markdown]
 # We measure both on a small recurrent LM: the bytes that autograd saves for the
 # backward pass, and seconds (after a warm-up; on a GPU the clock waits for it to
-# finish).
+# finish). What is measured is the cost of a backward pass, which does not depend
+# on what the loss is, so the loss here is simply a scalar of the model's outputs
+# (the mean of their log-sum-exp), with no targets to prepare.
 
 # %%
 model = rnn.RNNLM(50, 32, 128).to(setup.device)
@@ -245,9 +260,10 @@ assert len({cost["truncated"][T][0] for T in lengths}) == 1                     
 # %% [markdown]
 # ## 4.5 What truncation cannot learn
 #
-# The price of truncation: no gradient connects an output to an input more
-# than $K$ steps back, so a dependency longer than the window cannot be
-# *learnt*, even though the carried state could in principle hold it. The
+# The price of truncation: inside a window of $K$ steps, an output is connected by
+# the gradient to inputs at most $K - 1$ steps back, so a dependency longer than
+# that cannot be *learnt*, even though the carried state could in principle hold
+# it. The
 # **echo task** makes this exact: read random symbols from an alphabet of 4 and
 # output, at every step, the symbol read `delay` steps ago. Guessing gives 25 %.
 # We train the same small RNN with several truncation lengths $K$, on the same

@@ -69,7 +69,7 @@ print(f"profile {setup.profile}, device {setup.device}")
 # In *Hamlet*, the ghost's "*Remember* me" closes a speech; many lines later
 # Hamlet answers "*Remember* thee? Ay, thou poor ghost". Less grandly, in "the
 # *letters* that my lord the king sent to his brother *were* burnt" the verb
-# agrees with a noun eight words back. To learn such a link, the loss at the
+# agrees with a noun ten words back. To learn such a link, the loss at the
 # later word must send a gradient back to the state where the earlier word was
 # read, through every step between. Chapter 4 wrote that gradient down: with
 # $h_t = f(a_t)$ and $a_t = W_{ih} x_t + W_{hh} h_{t-1} + b$,

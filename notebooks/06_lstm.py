@@ -25,8 +25,8 @@
 #
 # **In this chapter you will**
 #
-# - write the LSTM cell, its three gates and its two states, and prove it equal to
-#   `torch.nn.LSTM`;
+# - write the LSTM cell, its three gates and its two states, and check numerically
+#   that it equals `torch.nn.LSTM`;
 # - see why the cell path helps the gradient, and what it does not solve;
 # - solve the adding problem that defeated Chapter 5's RNN;
 # - train LSTM language models on words and characters: on words the LSTM beats
@@ -455,7 +455,7 @@ print(f"nn.LSTM {fast * 1000:.1f} ms, the Python loop {slow * 1000:.1f} ms: "
 # bench/bench_lstm.py` measures it with more care, `torch.compile`d loop included
 # (on one H100 the loop was 13 to 15 times slower than `nn.LSTM`, and compiling
 # it still left it 4 to 6 times slower). So the from-scratch cells of this book
-# prove that we understand what the library computes, and the library trains.
+# show that we understand what the library computes, and the library trains.
 #
 # ## 6.8 Results
 

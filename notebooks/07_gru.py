@@ -26,7 +26,7 @@
 # **In this chapter you will**
 #
 # - write the GRU in the lectures' form and in PyTorch's, and see what separates them;
-# - prove the from-scratch cell equal to `torch.nn.GRU`;
+# - check numerically that the from-scratch cell equals `torch.nn.GRU`;
 # - see the update gate at work as a learned leaky integrator;
 # - compare RNN, LSTM and GRU at equal parameter counts over seeds, and take the
 #   LSTM's gates away one at a time;
@@ -373,7 +373,7 @@ assert 0 < keep.min() < keep.max() < 1
 # gate ($o_t = 1$), and with coupled gates. (The first two are `nn.LSTM` with a gate
 # held open, `seqlm.lstm.open_gate_`; the coupled one is `seqlm.lstm.CoupledLSTM`,
 # `nn.LSTM`'s kernel with the forget gate's rows tied to the input gate's, negated,
-# since $1 - \sigma(a) = \sigma(-a)$. Unit tests prove each equal to the variant's
+# since $1 - \sigma(a) = \sigma(-a)$. Unit tests check each against the variant's
 # formula in the book's own step-by-step LSTM.)
 
 # %%

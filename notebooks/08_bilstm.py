@@ -27,8 +27,8 @@
 #
 # - sort sequence tasks by what they map to what, and see why only the language
 #   model must not look ahead;
-# - build a bidirectional LSTM from two of Chapter 6's LSTMs and prove it equal to
-#   `torch.nn.LSTM(bidirectional=True)`, padded batches included;
+# - build a bidirectional LSTM from two of Chapter 6's LSTMs and check numerically
+#   that it equals `torch.nn.LSTM(bidirectional=True)`, padded batches included;
 # - restore the punctuation of Shakespeare's lines with left-to-right,
 #   bidirectional and stacked taggers, and see which marks need the right-hand
 #   context;
@@ -205,56 +205,98 @@ assert pad_gap < 1e-5
 # ## 8.4 Restoring punctuation
 #
 # A tagger embeds each word, reads the line with an LSTM encoder and scores the
-# five labels at every word (`seqlm.bilstm.Tagger`). We train five of them with the
-# same recipe and budget: a left-to-right one, and bidirectional stacks of
-# increasing depth. The loss and the scores skip the padding.
+# five labels at every word (`seqlm.bilstm.Tagger`). We train a left-to-right one
+# and bidirectional stacks of one, two and three layers with the same recipe.
+# Each is given a budget in passes over the training lines, is evaluated on the
+# validation lines twice a pass, and keeps the weights with the best validation
+# macro F1, the score we report (the loss is dominated by the four words in five
+# that carry no mark, and can turn up while the marks are still being learnt);
+# it stops early when that score has not improved for a few evaluations. Each is
+# trained from several seeds. The loss and the scores skip the padding.
+#
+# **Residual connections.** A stack of recurrent layers is deep in two
+# directions, through time and through the layers, and its lower layers learn
+# slowly when the gradient must pass every layer above them. Deck 003's *skip
+# connections* {cite}`wu2016google` add each layer's input to its output,
+# $h^{(k)} = \mathrm{LSTM}_k(h^{(k-1)}) + h^{(k-1)}$ from the second layer on, so
+# that a path around every layer carries the gradient down unchanged. The stacks
+# below use them; the last line of the table is a plain stack, for comparison.
 
 # %%
 table = tokens.plays_table()
 LABELS = punctuation.LABELS
 
 
-def tag_batches(examples, shuffle=False, keep_order=False):
+def tag_batches(examples, shuffle=False, seed_=seed, keep_order=False):
     batch_size = size["batch_size"] if shuffle else 256
-    return punctuation.batches(examples, table, batch_size, shuffle, seed, keep_order)
+    return punctuation.batches(examples, table, batch_size, shuffle, seed_, keep_order)
 
 
-def encoder(embedder, layers=1, bidirectional=True, hidden=None):
+def encoder(embedder, layers=1, bidirectional=True, hidden=None, residual=False):
     return bilstm.Encoder(embedder, hidden or size["hidden_size"], table.pad_id, layers,
-                          bidirectional, size["dropout"])
+                          bidirectional, size["dropout"], residual)
 
 
-def fit_tagger(layers=1, bidirectional=True):
-    torch.manual_seed(seed)
-    model = bilstm.Tagger(encoder(bilstm.LearnedEmbedding(table, size["embed_size"]), layers,
-                                  bidirectional), len(LABELS))
-    history = train.train(model, tag_batches(train_lines, shuffle=True),
-                          tag_batches(valid_lines), size["tag_train"], setup.device)
-    return model, history
+def macro_f1_on(batches_, exclude=(0,), classes=len(LABELS)):
+    """The macro F1 of a model on some batches: the score models are chosen on."""
+    return lambda model: metrics.macro_f1(tasks.confusion_matrix(model, batches_, classes),
+                                          exclude=exclude)
 
 
-names = ["left to right"] + [f"bidirectional × {k}" for k in size["stacks"]]
-taggers, seconds = {}, {}
-for name, (layers, both) in zip(names, [(1, False)] + [(k, True) for k in size["stacks"]]):
-    taggers[name], history = fit_tagger(layers, both)
-    seconds[name] = history.seconds
-confusions = {name: tasks.confusion_matrix(model, tag_batches(test_lines), len(LABELS))
-              for name, model in taggers.items()}
+TAGGERS = {"left to right": (1, False, False), "bidirectional × 1": (1, True, False)}
+TAGGERS |= {f"bidirectional × {k}{', residual' if res else ''}": (k, True, res)
+            for k, res in size["stacks"]}
+valid_batches = tag_batches(valid_lines)
+
+# %%
+def tagger_run(name, s):
+    """A tagger built from seed s, and what train_all needs to train it."""
+    layers, both, residual = TAGGERS[name]
+    torch.manual_seed(s)
+    embedder = bilstm.LearnedEmbedding(table, size["embed_size"])
+    model = bilstm.Tagger(encoder(embedder, layers, both, residual=residual), len(LABELS))
+    source = tag_batches(train_lines, shuffle=True, seed_=s)
+    recipe = size["tag_train"].in_passes(len(source), size["tag_passes"]).replace(progress=False)
+    return model, source, valid_batches, recipe
+
+
+keys = [(name, s) for name in TAGGERS for s in size["seeds"]]
+tagger_runs = [tagger_run(*key) for key in keys]
+histories = dict(zip(keys, train.train_all(tagger_runs, setup.device, workers=2,
+                                           score=macro_f1_on(valid_batches))))
+taggers = {key: run[0] for key, run in zip(keys, tagger_runs)}
+confusions = {key: tasks.confusion_matrix(model, tag_batches(test_lines), len(LABELS))
+              for key, model in taggers.items()}
+seconds = {name: np.mean([histories[name, s].seconds for s in size["seeds"]]) for name in TAGGERS}
+for (name, s), h in histories.items():
+    print(f"{name:32s} seed {s}: best valid macro F1 {h.best_valid_score:.3f} after "
+          f"{h.best_step / len(tagger_runs[0][1]):.1f} passes ({h.step[-1]} steps"
+          f"{', stopped early' if h.stopped_early else ''})")
 
 # %% [markdown]
 # The majority baseline tags every word "none": its F1 on every mark, and so its
-# macro F1, is 0. The test plays' scores, F1 per mark and the macro average:
+# macro F1, is 0. The test plays' scores: F1 per mark (mean over the seeds) and the
+# macro average (mean, and the lowest and highest seed):
 
 # %%
-majority = np.zeros_like(confusions[names[0]])
-majority[:, 0] = confusions[names[0]].sum(1)            # everything predicted "none"
-macro = {name: metrics.macro_f1(c, exclude=(0,)) for name, c in confusions.items()}
+def per_mark(name):
+    """F1 of each label, mean over the seeds: (labels,)."""
+    return np.mean([metrics.precision_recall_f1(confusions[name, s])[2]
+                    for s in size["seeds"]], axis=0)
+
+
+macro = {key: metrics.macro_f1(c, exclude=(0,)) for key, c in confusions.items()}
+spread = {name: [macro[name, s] for s in size["seeds"]] for name in TAGGERS}
+majority = np.zeros_like(confusions[keys[0]])
+majority[:, 0] = confusions[keys[0]].sum(1)              # everything predicted "none"
 macro_majority = metrics.macro_f1(majority, exclude=(0,))
-print(f"{'model':22s} " + " ".join(f"{label:>11s}" for label in LABELS[1:]) + "   macro F1")
-for name, counts in ({"majority": majority} | confusions).items():
-    f1 = metrics.precision_recall_f1(counts)[2]
-    print(f"{name:22s} " + " ".join(f"{v:11.3f}" for v in f1[1:])
-          + f"   {metrics.macro_f1(counts, exclude=(0,)):8.3f}")
+print(f"{'model':32s} " + " ".join(f"{label:>11s}" for label in LABELS[1:])
+      + "   macro F1 [seeds]")
+print(f"{'majority':32s} " + " ".join(f"{0:11.3f}" for _ in LABELS[1:])
+      + f"   {macro_majority:.3f}")
+for name, runs in spread.items():
+    print(f"{name:32s} " + " ".join(f"{v:11.3f}" for v in per_mark(name)[1:])
+          + f"   {np.mean(runs):.3f} [{min(runs):.3f}, {max(runs):.3f}]")
 
 # %% [markdown]
 # Reading both ways wins by far, and both taggers beat the majority baseline.
@@ -283,14 +325,13 @@ assert on_last["comma"] < min(on_last[label] for label in stops)  # ... commas f
 # left-to-right tagger has not read yet when it decides), but less:
 
 # %%
-bi = names[1]
-gain = (metrics.precision_recall_f1(confusions[bi])[2]
-        - metrics.precision_recall_f1(confusions["left to right"])[2])
+bi = "bidirectional × 1"
+gain = per_mark(bi) - per_mark("left to right")
 for label, value in zip(LABELS[1:], gain[1:]):
     print(f"F1 gain from the right-hand context, {label:11s}: {value:+.3f}")
-if setup.profile != "smoke":
-    assert macro[bi] > macro["left to right"] > macro_majority
-    ends = [LABELS.index(k) for k in ("period", "question", "exclamation")]
+if setup.profile != "smoke":  # every seed of the one above every seed of the one below
+    assert min(spread[bi]) > max(spread["left to right"]) > macro_majority
+    ends = [LABELS.index(k) for k in stops]
     assert gain[ends].mean() > gain[LABELS.index("comma")], "the line-ending marks gain most"
 
 # %% [markdown]
@@ -298,8 +339,8 @@ if setup.profile != "smoke":
 # label, spread over what was predicted (each row sums to 1).
 
 # %%
-best = max(names[1:], key=macro.get)
-counts = confusions[best]
+best = max(TAGGERS, key=lambda name: np.mean(spread[name]))
+counts = sum(confusions[best, s] for s in size["seeds"])
 shares = counts / counts.sum(1, keepdims=True).clip(min=1)
 fig, ax = plt.subplots(figsize=(5.5, 4.5))
 image = ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
@@ -308,7 +349,7 @@ ax.set_yticks(range(len(LABELS)), LABELS)
 for (i, j), value in np.ndenumerate(shares):
     ax.text(j, i, f"{value:.2f}", ha="center", va="center", fontsize=8,
             color="white" if value > 0.5 else "black")
-ax.set(xlabel="predicted", ylabel="true", title=f"Test confusion, {best}")
+ax.set(xlabel="predicted", ylabel="true", title=f"Test confusion, {best}, all seeds")
 fig.colorbar(image, ax=ax, fraction=0.046)
 plt.show()
 
@@ -316,7 +357,7 @@ plt.show()
 # Some test lines with the punctuation the best tagger restored, beside the truth:
 
 # %%
-model = taggers[best].eval()
+model = taggers[best, size["seeds"][0]].eval()
 shown = test_lines[:: max(1, len(test_lines) // 8)][:8]
 with torch.no_grad():
     x, _ = next(tag_batches(shown, keep_order=True)())
@@ -324,6 +365,20 @@ with torch.no_grad():
 for line, guess in zip(shown, guesses):
     restored = punctuation.TaggedLine(line.words, tuple(guess[:len(line.words)].tolist()))
     print(f"model: {restored.text()}\ntruth: {line.text()}\n")
+
+# %% [markdown]
+# **Depth.** The bidirectional stacks side by side: test macro F1 (mean over the
+# seeds, and the lowest and highest), and how many passes each needed to reach
+# its best validation score.
+
+# %%
+steps_per_pass = len(tagger_runs[0][1])
+depth = {}
+for name in (n for n in TAGGERS if n.startswith("bidirectional")):
+    to_best = [histories[name, s].best_step / steps_per_pass for s in size["seeds"]]
+    depth[name] = (np.mean(spread[name]), np.mean(to_best))
+    print(f"{name:32s} macro F1 {np.mean(spread[name]):.3f} [{min(spread[name]):.3f}, "
+          f"{max(spread[name]):.3f}]; best after {np.mean(to_best):.1f} passes on average")
 
 # %% [markdown]
 # ## 8.5 Which kind of play?
@@ -338,52 +393,53 @@ for line, guess in zip(shown, guesses):
 
 # %%
 KINDS = plays.KINDS
+CLASSIFIERS = ("bag of words",) + tuple(f"biLSTM, {p} states" for p in bilstm.Classifier.POOLING)
 
 
-def kind_batches(examples, shuffle=False):
+def kind_batches(examples, shuffle=False, seed_=seed):
     return plays.kind_batches(examples, table, size["batch_size"] if shuffle else 128,
-                              size["max_speech_tokens"], shuffle, seed)
+                              size["max_speech_tokens"], shuffle, seed_)
 
 
-def fit_classifier(model, recipe):
-    history = train.train(model, kind_batches(kind_train, shuffle=True),
-                          kind_batches(kind_valid), recipe, setup.device)
-    return model, history
+def classifier_run(name, s):
+    """A classifier built from seed s, and what train_all needs to train it."""
+    torch.manual_seed(s)
+    if name == "bag of words":
+        model, recipe = bilstm.BagOfWords(table, len(KINDS)), size["bow_train"]
+    else:
+        embedder = bilstm.LearnedEmbedding(table, size["embed_size"])
+        model = bilstm.Classifier(encoder(embedder, hidden=size["kind_hidden_size"]),
+                                  len(KINDS), name.split(", ")[1].split()[0])
+        recipe = size["kind_train"]
+    source = kind_batches(kind_train, shuffle=True, seed_=s)
+    recipe = recipe.in_passes(len(source), size["kind_passes"]).replace(progress=False)
+    return model, source, kind_batches(kind_valid), recipe
 
 
-classifiers = {}
-torch.manual_seed(seed)
-classifiers["bag of words"] = fit_classifier(bilstm.BagOfWords(table, len(KINDS)),
-                                             size["bow_train"])
-for pooling in bilstm.Classifier.POOLING:
-    torch.manual_seed(seed)
-    embedder = bilstm.LearnedEmbedding(table, size["embed_size"])
-    model = bilstm.Classifier(encoder(embedder, hidden=size["kind_hidden_size"]), len(KINDS),
-                              pooling)
-    classifiers[f"biLSTM, {pooling} states"] = fit_classifier(model, size["kind_train"])
+kind_keys = [(name, s) for name in CLASSIFIERS for s in size["seeds"]]
+kind_runs = [classifier_run(*key) for key in kind_keys]
+kind_histories = dict(zip(kind_keys, train.train_all(
+    kind_runs, setup.device, workers=2,
+    score=macro_f1_on(kind_batches(kind_valid), exclude=(), classes=len(KINDS)))))
 
 # %%
 gold = np.array([KINDS.index(s.kind) for s in kind_test])
 common = Counter(s.kind for s in kind_train).most_common(1)[0][0]
 always = np.full_like(gold, KINDS.index(common))
-kind_scores = {f"majority ({common})": metrics.confusion(gold, always, len(KINDS))}
-kind_scores |= {name: tasks.confusion_matrix(model, kind_batches(kind_test), len(KINDS))
-                for name, (model, _) in classifiers.items()}
-kind_accuracy = {name: np.trace(c) / c.sum() for name, c in kind_scores.items()}
-kind_macro = {name: metrics.macro_f1(c) for name, c in kind_scores.items()}
-for name in kind_scores:
-    print(f"{name:28s} accuracy {kind_accuracy[name]:.3f}   macro F1 {kind_macro[name]:.3f}")
-for name, (_, history) in classifiers.items():
-    seconds[name] = history.seconds
-
-# %% [markdown]
-# Three plays and one test play per kind make this a hard, noisy test: a speech
-# from *Hamlet* is judged against what the tragedies of the training split sound
-# like. The printout is the evidence; what it shows:
-
-# %%
-ranking = sorted(kind_macro, key=kind_macro.get, reverse=True)
-print("by test macro F1, best first: " + " > ".join(ranking))
+kind_scores = {(f"majority ({common})", s): metrics.confusion(gold, always, len(KINDS))
+               for s in size["seeds"]}
+kind_scores |= {key: tasks.confusion_matrix(run[0], kind_batches(kind_test), len(KINDS))
+                for key, run in zip(kind_keys, kind_runs)}
+kind_accuracy = {key: np.trace(c) / c.sum() for key, c in kind_scores.items()}
+kind_macro = {key: metrics.macro_f1(c) for key, c in kind_scores.items()}
+kind_names = list(dict.fromkeys(name for name, _ in kind_scores))
+for name in kind_names:
+    acc = [kind_accuracy[name, s] for s in size["seeds"]]
+    f1 = [kind_macro[name, s] for s in size["seeds"]]
+    print(f"{name:26s} accuracy {np.mean(acc):.3f} [{min(acc):.3f}, {max(acc):.3f}]   "
+          f"macro F1 {np.mean(f1):.3f} [{min(f1):.3f}, {max(f1):.3f}]")
+seconds |= {name: np.mean([kind_histories[name, s].seconds for s in size["seeds"]])
+            for name in CLASSIFIERS}
 
 # %% [markdown]
 # ## 8.6 What reading both ways costs
@@ -391,21 +447,27 @@ print("by test macro F1, best first: " + " > ".join(ranking))
 # The lectures' list: a bidirectional model needs the whole input before it can
 # answer (no use for a live transcript that must punctuate as it goes, nor for
 # generating text), and it does twice the work of one direction; every extra layer
-# adds its share again. The training times of this chapter's models, same steps
-# each:
+# adds its share again. The training times of this chapter's models (mean over the
+# seeds, two models training side by side on the machine's cores) and the time per
+# pass over the training data, which is what depth and direction cost:
 
 # %%
 for name, value in seconds.items():
-    print(f"{name:28s} {value:6.1f} s")
+    runs = [histories.get((name, s)) or kind_histories[name, s] for s in size["seeds"]]
+    passes = np.mean([h.step[-1] / len((tagger_runs if name in TAGGERS else kind_runs)[0][1])
+                      for h in runs])
+    print(f"{name:32s} {value:6.1f} s for {passes:4.1f} passes: {value / passes:5.1f} s a pass")
 
 # %% [markdown]
 # ## 8.7 Results
 
 # %%
-headline = {f"punctuation test macro F1, {name}": value for name, value in macro.items()}
+seeds = f"mean of {len(size['seeds'])} seeds"
+headline = {f"punctuation test macro F1, {name}": np.mean(runs) for name, runs in spread.items()}
 headline["punctuation test macro F1, majority"] = macro_majority
-headline |= {f"play kind test accuracy, {name}": value for name, value in kind_accuracy.items()}
-headline |= {f"play kind test macro F1, {name}": value for name, value in kind_macro.items()}
+headline |= {f"play kind test {what}, {name}, {seeds}": np.mean(
+    [values[name, s] for s in size["seeds"]]) for name in kind_names
+    for what, values in (("accuracy", kind_accuracy), ("macro F1", kind_macro))}
 headline |= {f"training seconds, {name}": value for name, value in seconds.items()}
 path = results.save(setup, headline, timer.seconds)
 print(f"{len(headline)} numbers written to {path.name} after {timer.seconds:.1f} s")

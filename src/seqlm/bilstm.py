@@ -128,7 +128,7 @@ class Encoder(nn.Module):
         self.layers = nn.ModuleList(
             nn.LSTM(embedder.output_size if k == 0 else self.output_size, hidden_size,
                     batch_first=True, bidirectional=bidirectional) for k in range(num_layers))
-        self.drop = nn.Dropout(dropout)
+        self.drop = layers.Dropout(dropout)  # its own generator: taggers can train side by side
 
     def forward(self, x: torch.Tensor):
         lengths = lengths_of(x, self.pad_id)

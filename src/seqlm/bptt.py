@@ -3,7 +3,7 @@
 A one-layer recurrent network reads x_1 … x_T and predicts y_1 … y_T:
 
     a_t = W_ih x_t + W_hh h_{t-1} + b_h,     h_t = f(a_t),
-    o_t = W_ho h_t + b_o,                    L = (1/(T B)) Σ_t Σ_b CE(o_t, y_t).
+    ℓ_t = W_hy h_t + b_y,                    L = (1/(T B)) Σ_t Σ_b CE(ℓ_t, y_t).
 
 :func:`backward` follows the chapter's derivation line by line: the error at
 each output, then a sweep from t = T down to 1 that adds the error arriving
@@ -23,7 +23,7 @@ ACTIVATIONS = {
     "sigmoid": (torch.sigmoid, lambda h: h * (1 - h)),
     "relu": (torch.relu, lambda h: (h > 0).to(h.dtype)),
 }
-PARAMETERS = ("W_ih", "W_hh", "b_h", "W_ho", "b_o")
+PARAMETERS = ("W_ih", "W_hh", "b_h", "W_hy", "b_y")
 
 
 def init_params(input_size: int, hidden_size: int, output_size: int, dtype=torch.float64,
@@ -31,7 +31,7 @@ def init_params(input_size: int, hidden_size: int, output_size: int, dtype=torch
     """Random weights, uniform in ±1/sqrt(hidden_size)."""
     bound = hidden_size ** -0.5
     shapes = {"W_ih": (hidden_size, input_size), "W_hh": (hidden_size, hidden_size),
-              "b_h": (hidden_size,), "W_ho": (output_size, hidden_size), "b_o": (output_size,)}
+              "b_h": (hidden_size,), "W_hy": (output_size, hidden_size), "b_y": (output_size,)}
     return {name: (torch.rand(shape, dtype=dtype, generator=generator) * 2 - 1) * bound
             for name, shape in shapes.items()}
 
@@ -43,7 +43,7 @@ class Cache:
     x: torch.Tensor        # (B, T, D) inputs
     y: torch.Tensor        # (B, T) targets
     h: torch.Tensor        # (B, T + 1, H) states, h[:, 0] = h_0
-    p: torch.Tensor        # (B, T, C) softmax of the outputs
+    p: torch.Tensor        # (B, T, C) softmax of the scores ℓ_t
     activation: str
 
 
@@ -59,8 +59,8 @@ def forward(params: dict, x: torch.Tensor, y: torch.Tensor, h0: torch.Tensor | N
         a_t = x[:, t] @ params["W_ih"].T + h[-1] @ params["W_hh"].T + params["b_h"]
         h.append(f(a_t))
     h = torch.stack(h, dim=1)                                   # (B, T+1, H)
-    o = h[:, 1:] @ params["W_ho"].T + params["b_o"]             # (B, T, C)
-    log_p = torch.log_softmax(o, dim=-1)
+    logits = h[:, 1:] @ params["W_hy"].T + params["b_y"]        # ℓ_t, (B, T, C)
+    log_p = torch.log_softmax(logits, dim=-1)
     loss = -log_p.gather(-1, y.unsqueeze(-1)).mean()
     return loss, Cache(x, y, h, log_p.exp(), activation)
 
@@ -70,16 +70,16 @@ def backward(params: dict, cache: Cache) -> dict[str, torch.Tensor]:
     _, f_prime = ACTIVATIONS[cache.activation]
     x, h = cache.x, cache.h
     B, T, _ = x.shape
-    # dL/do_t = (softmax(o_t) - onehot(y_t)) / (T B): the output error at every step
-    d_o = cache.p.clone()
-    d_o.scatter_add_(-1, cache.y.unsqueeze(-1), -torch.ones_like(d_o[..., :1]))
-    d_o /= T * B                                                 # (B, T, C)
+    # dL/dℓ_t = (softmax(ℓ_t) - onehot(y_t)) / (T B): the error of every step's scores
+    d_logits = cache.p.clone()
+    d_logits.scatter_add_(-1, cache.y.unsqueeze(-1), -torch.ones_like(d_logits[..., :1]))
+    d_logits /= T * B                                            # (B, T, C)
     grads = {name: torch.zeros_like(params[name]) for name in PARAMETERS}
-    grads["W_ho"] = torch.einsum("btc,bth->ch", d_o, h[:, 1:])
-    grads["b_o"] = d_o.sum(dim=(0, 1))
+    grads["W_hy"] = torch.einsum("btc,bth->ch", d_logits, h[:, 1:])
+    grads["b_y"] = d_logits.sum(dim=(0, 1))
     d_h_next = torch.zeros_like(h[:, 0])                         # dL/dh_{T+1} = 0
     for t in reversed(range(T)):                                 # t = T … 1 (0-based here)
-        d_h = d_o[:, t] @ params["W_ho"] + d_h_next              # from the output and the future
+        d_h = d_logits[:, t] @ params["W_hy"] + d_h_next         # from the scores and the future
         delta = d_h * f_prime(h[:, t + 1])                       # δ_t = dL/da_t
         grads["W_ih"] += delta.T @ x[:, t]
         grads["W_hh"] += delta.T @ h[:, t]                       # h_{t-1}
@@ -94,8 +94,8 @@ class BPTT(torch.autograd.Function):
     ``torch.autograd.gradcheck`` can test it against finite differences."""
 
     @staticmethod
-    def forward(ctx, x, y, h0, W_ih, W_hh, b_h, W_ho, b_o, activation="tanh"):
-        params = dict(zip(PARAMETERS, (W_ih, W_hh, b_h, W_ho, b_o)))
+    def forward(ctx, x, y, h0, W_ih, W_hh, b_h, W_hy, b_y, activation="tanh"):
+        params = dict(zip(PARAMETERS, (W_ih, W_hh, b_h, W_hy, b_y)))
         loss, cache = forward(params, x, y, h0, activation)
         ctx.params, ctx.cache, ctx.has_h0 = params, cache, h0 is not None
         return loss

@@ -75,6 +75,17 @@ class TrainConfig:
         """A copy with some fields changed: ``config.replace(steps=100)``."""
         return dataclasses.replace(self, **changes)
 
+    def in_passes(self, steps_per_pass: int, passes: float, per_pass: int = 2,
+                  min_eval_every: int = 20) -> "TrainConfig":
+        """A copy whose budget is ``passes`` passes over a training set of ``steps_per_pass``
+        batches, evaluated ``per_pass`` times a pass but never more often than every
+        ``min_eval_every`` steps (a tiny training set is evaluated every few passes). With
+        ``patience`` it stops early: a budget in passes, for data of any size."""
+        if steps_per_pass < 1 or passes <= 0 or per_pass < 1:
+            raise ValueError("steps_per_pass, passes and per_pass must be > 0")
+        return self.replace(steps=max(1, round(passes * steps_per_pass)),
+                            eval_every=max(min_eval_every, steps_per_pass // per_pass))
+
 
 # Every size that differs between profiles lives here, one entry per chapter; the
 # training part of a chapter's sizes is a TrainConfig under a key ending in "train".
@@ -265,30 +276,32 @@ SIZES = MappingProxyType({
     },
     "08_bilstm": {
         # punctuation: taggers on the first `train_lines` labelled lines (None: all), read
-        # in batches of `batch_size` lines, trained with `tag_train`; `stacks`: the depths
-        # of the bidirectional stacks; kind: classifiers over speeches (cut at
-        # `max_speech_tokens`) trained with `kind_train`, the bag of words with `bow_train`
+        # in batches of `batch_size` lines, each trained from every seed of `seeds` with
+        # `tag_train` for at most `tag_passes` passes (evaluated twice a pass, kept and
+        # stopped early on valid macro F1); `stacks`: (depth, residual) of the deeper
+        # bidirectional stacks; kind: classifiers over speeches (cut at
+        # `max_speech_tokens`) trained with `kind_train` (the bag of words with
+        # `bow_train`) for at most `kind_passes` passes; the steps come from the passes
         "smoke": dict(train_lines=400, eval_lines=200, batch_size=16, embed_size=16,
-                      hidden_size=16, dropout=0.2, stacks=(1, 2),
-                      tag_train=TrainConfig(steps=20, lr=3e-3, eval_every=10),
+                      hidden_size=16, dropout=0.2, seeds=(0,), stacks=((2, True),),
+                      tag_train=TrainConfig(steps=1, lr=3e-3, patience=3), tag_passes=2,
                       kind_speeches=300, max_speech_tokens=60, kind_hidden_size=16,
-                      kind_train=TrainConfig(steps=10, lr=3e-3, eval_every=5),
-                      bow_train=TrainConfig(steps=10, lr=1e-2, eval_every=5)),
-        "cpu": dict(train_lines=30_000, eval_lines=None, batch_size=32, embed_size=64,
-                    hidden_size=64, dropout=0.2, stacks=(1, 2, 3),
-                    tag_train=TrainConfig(steps=1200, lr=3e-3, eval_every=300),
+                      kind_train=TrainConfig(steps=1, lr=3e-3, patience=3), kind_passes=1,
+                      bow_train=TrainConfig(steps=1, lr=1e-2, patience=3)),
+        "cpu": dict(train_lines=30_000, eval_lines=None, batch_size=64, embed_size=64,
+                    hidden_size=64, dropout=0.2, seeds=(0, 1),
+                    stacks=((2, True), (3, True), (3, False)),
+                    tag_train=TrainConfig(steps=1, lr=3e-3, patience=3), tag_passes=8,
                     kind_speeches=None, max_speech_tokens=100, kind_hidden_size=64,
-                    kind_train=TrainConfig(steps=400, lr=2e-3, eval_every=200),
-                    bow_train=TrainConfig(steps=1000, lr=1e-2, weight_decay=1e-2,
-                                          eval_every=250)),
+                    kind_train=TrainConfig(steps=1, lr=2e-3, patience=3), kind_passes=8,
+                    bow_train=TrainConfig(steps=1, lr=1e-2, weight_decay=1e-2, patience=3)),
         "full": dict(train_lines=None, eval_lines=None, batch_size=64, embed_size=128,
-                     hidden_size=256, dropout=0.3, stacks=(1, 2, 3),
-                     tag_train=TrainConfig(steps=4000, lr=2e-3, eval_every=500,
-                                           schedule="cosine"),
+                     hidden_size=256, dropout=0.3, seeds=(0, 1, 2),
+                     stacks=((2, True), (3, True), (3, False)),
+                     tag_train=TrainConfig(steps=1, lr=2e-3, patience=3), tag_passes=10,
                      kind_speeches=None, max_speech_tokens=300, kind_hidden_size=128,
-                     kind_train=TrainConfig(steps=1500, lr=1e-3, eval_every=250, patience=3),
-                     bow_train=TrainConfig(steps=2000, lr=1e-2, weight_decay=1e-2,
-                                           eval_every=250)),
+                     kind_train=TrainConfig(steps=1, lr=1e-3, patience=3), kind_passes=10,
+                     bow_train=TrainConfig(steps=1, lr=1e-2, weight_decay=1e-2, patience=3)),
     },
     "09_elmo": {
         # biLM: `bilm_size` units per layer and direction, a token layer of the same size,

@@ -152,7 +152,7 @@ def _unrolled(ax, steps: int) -> dict:
         _arrow(ax, nodes["logit", t], nodes["loss", t])
         _label(ax, (t - 0.5, _ROWS["h"] + 0.16), "$W_{hh}$")
         _label(ax, (t + 0.06, 0.4), "$W_{ih}$", ha="left")
-        _label(ax, (t + 0.06, 1.95), "$W_{ho}$", ha="left")
+        _label(ax, (t + 0.06, 1.95), "$W_{hy}$", ha="left")
     return nodes
 
 

@@ -97,7 +97,7 @@ def fit_reference(model: ngram.NgramLM, tokens: list[str], counts: BigramCounts)
 # --------------------------------------------------------------------------- Assignment 4
 
 def forward_last_step(params: dict, x, y):
-    """Loss, all states h (B, T+1, H) with h[:, 0] = 0, and softmax(o) (B, K), for the
+    """Loss, all states h (B, T+1, H) with h[:, 0] = 0, and softmax(ℓ) (B, C), for the
     network of Assignment 4 whose loss is on the last step only."""
     import torch
 
@@ -106,19 +106,19 @@ def forward_last_step(params: dict, x, y):
     for t in range(T):
         h.append(torch.tanh(x[:, t] @ params["W_ih"].T + h[-1] @ params["W_hh"].T + params["b_h"]))
     h = torch.stack(h, dim=1)
-    log_p = torch.log_softmax(h[:, -1] @ params["W_ho"].T + params["b_o"], dim=-1)
+    log_p = torch.log_softmax(h[:, -1] @ params["W_hy"].T + params["b_y"], dim=-1)
     return -log_p.gather(1, y.unsqueeze(1)).mean(), h, log_p.exp()
 
 
-def random_problem(B: int, T: int, D: int, H: int, K: int, seed: int):
+def random_problem(B: int, T: int, D: int, H: int, C: int, seed: int):
     """Weights (float64, std 0.5), inputs x (B, T, D) and labels y (B,) for Assignment 4."""
     import torch
 
     g = torch.Generator().manual_seed(seed)
-    shapes = {"W_ih": (H, D), "W_hh": (H, H), "b_h": (H,), "W_ho": (K, H), "b_o": (K,)}
+    shapes = {"W_ih": (H, D), "W_hh": (H, H), "b_h": (H,), "W_hy": (C, H), "b_y": (C,)}
     params = {k: torch.randn(s, dtype=torch.float64, generator=g) * 0.5 for k, s in shapes.items()}
     x = torch.randn(B, T, D, dtype=torch.float64, generator=g)
-    return params, x, torch.randint(0, K, (B,), generator=g)
+    return params, x, torch.randint(0, C, (B,), generator=g)
 
 
 def torch_layer(kind: str, weights: dict):

@@ -77,12 +77,12 @@ def recurrent_layer(cell: str, input_size: int, hidden_size: int, num_layers: in
 class RNNLM(nn.Module):
     """A recurrent language model trained with teacher forcing::
 
-        e_t = E[x_t],   h_t = cell(e_t, h_{t-1}),   p(x_{t+1} | x_{≤t}) = softmax(W_ho h_t + b_o)
+        e_t = E[x_t],   h_t = cell(e_t, h_{t-1}),   p(x_{t+1} | x_{≤t}) = softmax(W_hy h_t + b_y)
 
     with dropout on the embeddings, between layers (``layer_dropout``, by default the same)
     and on the last layer's states.
     ``cell`` is "rnn" (Chapter 3), "lstm" (Chapter 6) or "gru" (Chapter 7); ``tie=True``
-    uses the embedding table as the output weights, W_ho = E (Press and Wolf 2017; it
+    uses the embedding table as the output weights, W_hy = E (Press and Wolf 2017; it
     needs embed_size = hidden_size). x (B, T) token ids -> logits (B, T, |V|) and the
     final state, carried to the next batch. ``scratch=True`` runs the book's own
     recurrent layers instead of ``torch.nn``'s (same weights).

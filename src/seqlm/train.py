@@ -339,23 +339,25 @@ def _record(model, valid_batches, config, history, step, running, device, score=
         history.stopped_early = evaluations_since_best >= config.patience
 
 
-def train_all(runs: list[tuple], device=None, workers: int = 4) -> list[History]:
+def train_all(runs: list[tuple], device=None, workers: int = 4, score=None) -> list[History]:
     """Train several models at once: ``runs`` holds ``(model, train_batches, valid_batches,
     config)`` tuples, trained in a pool of ``workers`` threads that share this process's
-    intra-op threads (at least one each); returns their histories in order.
+    intra-op threads (at least one each); returns their histories in order. ``score``, if
+    given, is :func:`train`'s, for every run.
 
-    For many small recurrent models (the adding problem, small character models), whose
-    steps are too short to keep two cores busy, this gets close to twice the work done
-    per second on two cores; large matrix products gain nothing. Build (and seed) every
-    model before calling: the models are trained in parallel, and a training step must
-    not draw from the shared random generator (no dropout)."""
+    For many small recurrent models (the adding problem, small character models,
+    taggers), whose steps are too short to keep two cores busy, this gets close to twice
+    the work done per second on two cores; large matrix products gain nothing. Build (and
+    seed) every model before calling: the models are trained in parallel, and a training
+    step must not draw from the shared random generator (dropout only through
+    :class:`seqlm.layers.Dropout`, which has a generator of its own)."""
     from concurrent.futures import ThreadPoolExecutor
 
     threads = torch.get_num_threads()
     torch.set_num_threads(max(1, threads // max(1, workers)))
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            jobs = [pool.submit(train, *run, device) for run in runs]
+            jobs = [pool.submit(train, *run, device, score) for run in runs]
             return [job.result() for job in jobs]
     finally:
         torch.set_num_threads(threads)

@@ -157,3 +157,13 @@ def test_an_installed_package_caches_corpora_in_the_user_cache(monkeypatch, tmp_
     monkeypatch.setattr(config, "_checkout", lambda: None)
     monkeypatch.chdir(tmp_path)
     assert config.cache_dir() == tmp_path / "seqlm"  # never ./data/cache of the working folder
+
+
+def test_a_budget_in_passes_sets_steps_and_evaluations():
+    base = config.TrainConfig(steps=1, lr=1e-3, patience=3)
+    big = base.in_passes(469, 8)
+    assert (big.steps, big.eval_every, big.patience, big.lr) == (3752, 234, 3, 1e-3)
+    tiny = base.in_passes(5, 100)                  # 5 batches a pass: every 4 passes
+    assert (tiny.steps, tiny.eval_every) == (500, 20)
+    with pytest.raises(ValueError):
+        base.in_passes(0, 3)

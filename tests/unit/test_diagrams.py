@@ -122,7 +122,7 @@ def test_unrolled_rnn_writes_the_logits_as_ell_not_o():
     ax = diagrams.unrolled_rnn(3)
     for t in (1, 2, 3):
         assert {f"$x_{{{t}}}$", f"$h_{{{t}}}$", rf"$\ell_{{{t}}}$", f"$L_{{{t}}}$"} <= labels(ax)
-    assert {"$h_0$", "$W_{hh}$", "$W_{ih}$", "$W_{ho}$"} <= labels(ax)
+    assert {"$h_0$", "$W_{hh}$", "$W_{ih}$", "$W_{hy}$"} <= labels(ax)
     assert not any("o_" in label for label in labels(ax))
     assert {"h:0->h:1", "h:1->h:2", "x:2->h:2", "h:2->logit:2", "logit:2->loss:2"} <= edges(ax)
 

@@ -117,11 +117,12 @@ def test_chapter_8(table):
 
     size = config.sizes("08_bilstm", "full")
     source = tagging_source(table, size["batch_size"])
-    for layers in size["stacks"]:
+    for layers, residual in ((1, False),) + tuple(size["stacks"]):
         embedder = bilstm.LearnedEmbedding(table, size["embed_size"])
         encoder = bilstm.Encoder(embedder, size["hidden_size"], table.pad_id, layers,
-                                 dropout=size["dropout"])
-        two_steps(bilstm.Tagger(encoder, len(punctuation.LABELS)), source, size["tag_train"])
+                                 dropout=size["dropout"], residual=residual)
+        recipe = size["tag_train"].in_passes(len(source), size["tag_passes"])
+        two_steps(bilstm.Tagger(encoder, len(punctuation.LABELS)), source, recipe)
     speeches = plays.kind_batches(plays.speeches("valid")[:size["batch_size"]], table,
                                   size["batch_size"], size["max_speech_tokens"])
     embedder = bilstm.LearnedEmbedding(table, size["embed_size"])

@@ -20,7 +20,10 @@
 # loss is only at the **last** step, as when a whole sequence gets one label:
 #
 # $$a_t = W_{ih} x_t + W_{hh} h_{t-1} + b_h, \quad h_t = \tanh(a_t), \quad
-# o = W_{ho} h_T + b_o, \quad L = \frac{1}{B} \sum_b -\ln \mathrm{softmax}(o_b)_{y_b}.$$
+# \ell = W_{hy} h_T + b_y, \quad L = \frac{1}{B} \sum_b -\ln \mathrm{softmax}(\ell_b)_{y_b},$$
+#
+# with $C$ classes: $\ell$ holds the $C$ scores (logits) of each sequence of the batch
+# and $y_b$ is sequence $b$'s class.
 #
 # Derive the gradients and write them by hand, including the gradient with
 # respect to every input $x_t$. The grader compares them with autograd's.
@@ -44,16 +47,16 @@ from seqlm.exercises import check_close, forward_last_step, random_problem
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part_a_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
 # ## Part A: the output error (2 points)
 #
-# Return $\partial L / \partial o$, (B, K), from `p` = softmax(o) (B, K) and
+# Return $\partial L / \partial \ell$, (B, C), from `p` = softmax($\ell$) (B, C) and
 # the labels `y` (B,).
 
 # %% nbgrader={"grade": false, "grade_id": "output_error", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def output_error(p, y):
-    """dL/do for the mean cross-entropy over the batch: (B, K)."""
+    """dL/dℓ for the mean cross-entropy over the batch: (B, C)."""
     ### BEGIN SOLUTION
-    d_o = p.clone()
-    d_o[torch.arange(len(y)), y] -= 1
-    return d_o / len(y)
+    d_logits = p.clone()
+    d_logits[torch.arange(len(y)), y] -= 1
+    return d_logits / len(y)
     ### END SOLUTION
 
 # %% nbgrader={"grade": true, "grade_id": "test_output_error", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
@@ -69,19 +72,19 @@ check_close(output_error(p, torch.tensor([0])), torch.tensor([[-0.5, 0.5]], dtyp
 # ## Part B: the backward pass (4 points)
 #
 # Return a dict with the gradients of $L$ with respect to `W_ih`, `W_hh`, `b_h`,
-# `W_ho`, `b_o` (each of its parameter's shape) and `x` (B, T, D). Only $h_T$
+# `W_hy`, `b_y` (each of its parameter's shape) and `x` (B, T, D). Only $h_T$
 # receives an error from the output; every earlier state receives its error
 # from the step after it.
 
 # %% nbgrader={"grade": false, "grade_id": "backward_last_step", "locked": false, "schema_version": 3, "solution": true, "task": false}
 def backward_last_step(params, x, h, p, y):
-    """Gradients of the last-step loss: a dict with W_ih, W_hh, b_h, W_ho, b_o and x."""
+    """Gradients of the last-step loss: a dict with W_ih, W_hh, b_h, W_hy, b_y and x."""
     ### BEGIN SOLUTION
-    d_o = output_error(p, y)
-    grads = {"W_ho": d_o.T @ h[:, -1], "b_o": d_o.sum(0), "x": torch.zeros_like(x)}
+    d_logits = output_error(p, y)
+    grads = {"W_hy": d_logits.T @ h[:, -1], "b_y": d_logits.sum(0), "x": torch.zeros_like(x)}
     for name in ("W_ih", "W_hh", "b_h"):
         grads[name] = torch.zeros_like(params[name])
-    d_h = d_o @ params["W_ho"]
+    d_h = d_logits @ params["W_hy"]
     for t in reversed(range(x.shape[1])):
         delta = d_h * (1 - h[:, t + 1] ** 2)
         grads["W_ih"] += delta.T @ x[:, t]
@@ -101,4 +104,4 @@ _grader.answer("test_backward",
 params, x, y = random_problem(2, 1, 2, 3, 2, seed=0)
 loss, h, p = forward_last_step(params, x, y)
 grads = backward_last_step(params, x, h, p, y)
-check_close(grads["b_o"], output_error(p, y).sum(0), "b_o")
+check_close(grads["b_y"], output_error(p, y).sum(0), "b_y")

@@ -5,7 +5,7 @@ import torch
 from grading.checks import Case, part, shape
 from seqlm import exercises
 
-PARAMETERS = ("W_ih", "W_hh", "b_h", "W_ho", "b_o")
+PARAMETERS = ("W_ih", "W_hh", "b_h", "W_hy", "b_y")
 
 
 @part("test_output_error", atol=1e-12)
@@ -13,12 +13,13 @@ def output_error(rng):
     g = torch.Generator().manual_seed(rng.getrandbits(62))
     cases = []
     for _ in range(4):
-        B, K = rng.randint(1, 6), rng.randint(2, 7)
-        o = torch.randn(B, K, dtype=torch.float64, generator=g).requires_grad_()
-        y = torch.randint(0, K, (B,), generator=g)
-        torch.nn.functional.cross_entropy(o, y).backward()
-        p = torch.softmax(o.detach(), -1)
-        cases.append(Case({"p": p, "y": y}, o.grad, f"output_error(p {shape(p)}, y {shape(y)})"))
+        B, C = rng.randint(1, 6), rng.randint(2, 7)
+        logits = torch.randn(B, C, dtype=torch.float64, generator=g).requires_grad_()
+        y = torch.randint(0, C, (B,), generator=g)
+        torch.nn.functional.cross_entropy(logits, y).backward()
+        p = torch.softmax(logits.detach(), -1)
+        cases.append(Case({"p": p, "y": y}, logits.grad,
+                          f"output_error(p {shape(p)}, y {shape(y)})"))
     return cases
 
 
@@ -34,7 +35,7 @@ def backward(rng):
         exercises.forward_last_step(leaves, x_leaf, y)[0].backward()
         _, h, p = exercises.forward_last_step(params, x, y)
         want = {name: leaves[name].grad for name in PARAMETERS} | {"x": x_leaf.grad}
-        B, T, D, H, K = size
+        B, T, D, H, C = size
         cases.append(Case({"params": params, "x": x, "h": h, "p": p, "y": y}, want,
-                          f"backward_last_step(a problem with B={B}, T={T}, D={D}, H={H}, K={K})"))
+                          f"backward_last_step(a problem with B={B}, T={T}, D={D}, H={H}, C={C})"))
     return cases
