@@ -307,36 +307,40 @@ SIZES = MappingProxyType({
         # biLM: `bilm_size` units per layer and direction, a token layer of the same size,
         # `samples` negatives of the sampled softmax, windows of `bilm_bptt` tokens in
         # `bilm_batch_size` streams, trained with `bilm_train` on the first `bilm_tokens`
-        # training tokens (None: all); taggers as in Chapter 8 on `fractions` of the first
-        # `train_lines` labelled lines, `seeds` each, `tag_steps` steps for every
-        # fraction, validated on `valid_lines` and tested
-        # on `eval_lines` (None: all); the play kind on `kind_speeches` for `kind_steps`
+        # unpunctuated training tokens (None: all); taggers as in Chapter 8 on `fractions`
+        # of the first `train_lines` labelled lines, `seeds[fraction]` seeds each, each
+        # trained with `tag_train` for at most `passes[fraction]` passes over its lines
+        # (evaluated twice a pass, at most every `min_eval_every` steps, kept and
+        # stopped early on valid macro F1 over `valid_lines`), tested on `eval_lines`
+        # (None: all)
         "smoke": dict(bilm_size=16, samples=64, bilm_batch_size=8, bilm_bptt=20,
                       bilm_tokens=20_000, eval_tokens=2_000,
                       bilm_train=TrainConfig(steps=10, lr=3e-3, eval_every=5, eval_batches=2),
                       train_lines=300, valid_lines=100, eval_lines=100, fractions=(0.1, 1.0),
-                      seeds=(0,), kind_steps=10,
-                      batch_size=16, embed_size=16, hidden_size=16, dropout=0.2, lr=3e-3,
-                      tag_steps=10, kind_speeches=200, max_speech_tokens=40,
+                      seeds={0.1: 1, 1.0: 1}, passes={0.1: 2, 1.0: 1}, min_eval_every=5,
+                      tag_train=TrainConfig(steps=1, lr=3e-3, patience=4),
+                      batch_size=16, embed_size=16, hidden_size=16, dropout=0.2,
                       neighbour_lines=300),
         "cpu": dict(bilm_size=128, samples=512, bilm_batch_size=32, bilm_bptt=35,
                     bilm_tokens=None, eval_tokens=None,
                     bilm_train=TrainConfig(steps=1000, lr=3e-3, eval_every=250,
                                            eval_batches=20, schedule="cosine"),
-                    train_lines=10_000, valid_lines=2_000, eval_lines=None, kind_steps=300,
-                    fractions=(0.01, 0.1, 1.0),
-                    seeds=(0, 1), batch_size=32, embed_size=64, hidden_size=64, dropout=0.2,
-                    lr=3e-3, tag_steps=500, kind_speeches=None,
-                    max_speech_tokens=150, neighbour_lines=3000),
+                    train_lines=10_000, valid_lines=2_000, eval_lines=None,
+                    fractions=(0.01, 0.1, 1.0), seeds={0.01: 5, 0.1: 3, 1.0: 3},
+                    passes={0.01: 150, 0.1: 30, 1.0: 10}, min_eval_every=20,
+                    tag_train=TrainConfig(steps=1, lr=3e-3, patience=4),
+                    batch_size=32, embed_size=64, hidden_size=64, dropout=0.2,
+                    neighbour_lines=3000),
         "full": dict(bilm_size=512, samples=2048, bilm_batch_size=64, bilm_bptt=35,
                      bilm_tokens=None, eval_tokens=None,
                      bilm_train=TrainConfig(steps=6000, lr=2e-3, eval_every=1000,
                                             eval_batches=50, schedule="cosine", warmup=200),
-                     train_lines=None, valid_lines=None, eval_lines=None, kind_steps=1500,
-                     fractions=(0.01, 0.1, 1.0),
-                     seeds=(0, 1, 2), batch_size=64, embed_size=128, hidden_size=256,
-                     dropout=0.3, lr=2e-3, tag_steps=3000, kind_speeches=None,
-                     max_speech_tokens=300, neighbour_lines=10_000),
+                     train_lines=None, valid_lines=None, eval_lines=None,
+                     fractions=(0.01, 0.1, 1.0), seeds={0.01: 5, 0.1: 3, 1.0: 3},
+                     passes={0.01: 100, 0.1: 20, 1.0: 8}, min_eval_every=50,
+                     tag_train=TrainConfig(steps=1, lr=2e-3, patience=4),
+                     batch_size=64, embed_size=128, hidden_size=256, dropout=0.3,
+                     neighbour_lines=10_000),
     },
 })
 

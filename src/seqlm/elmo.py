@@ -115,12 +115,15 @@ class SampledSoftmax(nn.Module):
     def logits(self, h: torch.Tensor) -> torch.Tensor:
         return h @ self.weight.T + self.bias
 
-    def loss(self, h: torch.Tensor, targets: torch.Tensor, full: bool = False) -> torch.Tensor:
-        """Mean nats per target; h (N, size), targets (N,)."""
+    def loss(self, h: torch.Tensor, targets: torch.Tensor, full: bool = False,
+             corrected: bool = True) -> torch.Tensor:
+        """Mean nats per target; h (N, size), targets (N,). ``corrected=False`` leaves out
+        the log(S Q) correction (to see what it is for)."""
         if full or not self.training or self.samples >= len(self.bias):
             return F.cross_entropy(self.logits(h), targets)
         negatives = torch.multinomial(self.proposal, self.samples, replacement=True)  # (S,)
-        log_sq = math.log(self.samples) + self.proposal.log()
+        log_sq = math.log(self.samples) + self.proposal.log() if corrected else \
+            torch.zeros_like(self.proposal)
         true = (h * self.weight[targets]).sum(-1) + self.bias[targets]
         sampled = h @ self.weight[negatives].T + self.bias[negatives] - log_sq[negatives]
         sampled = sampled.masked_fill(negatives[None, :] == targets[:, None], -math.inf)

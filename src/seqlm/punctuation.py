@@ -45,6 +45,12 @@ def is_word(token: str) -> bool:
     return token[:1].isalnum()
 
 
+def unpunctuated(tokens: list[str]) -> list[str]:
+    """A token stream as a punctuation tagger reads it: the words and the line ends
+    (``<eos>``), every punctuation mark left out."""
+    return [t for t in tokens if is_word(t) or t == data.EOS]
+
+
 def tag_line(line: str) -> TaggedLine:
     """The words of a line of text and the punctuation after each; a ValueError for a
     line without words (there is nothing to tag)."""

@@ -73,6 +73,8 @@ def test_the_sampled_softmax_estimates_the_full_one_and_equals_it_in_eval():
     layer.samples = 400                                   # fewer samples than words
     sampled = np.mean([layer.loss(h, targets).item() for _ in range(20)])
     assert sampled == pytest.approx(full, rel=0.05)      # log-Q corrected: close to the truth
+    plain = np.mean([layer.loss(h, targets, corrected=False).item() for _ in range(20)])
+    assert abs(plain - full) > 5 * abs(sampled - full)   # uncorrected: far off
 
 
 def test_the_sampled_softmax_masks_a_negative_that_is_the_target():

@@ -144,8 +144,9 @@ def test_chapter_9(table):
     source = tagging_source(table, size["batch_size"])
     frozen = elmo.FrozenBiLM(bilm, eos_id=1)
     for kind in elmo.ElmoInput.KINDS:
-        inputs = elmo.ElmoInput(kind, table, size["embed_size"], frozen)
+        inputs = elmo.ElmoInput(kind, table, size["embed_size"],
+                                frozen if kind != "learned" else None, layer_norm=True)
         encoder = bilstm.Encoder(inputs, size["hidden_size"], table.pad_id,
                                  dropout=size["dropout"])
-        two_steps(bilstm.Tagger(encoder, len(punctuation.LABELS)), source,
-                  config.TrainConfig(steps=2, lr=size["lr"]))
+        recipe = size["tag_train"].in_passes(len(source), size["passes"][1.0])
+        two_steps(bilstm.Tagger(encoder, len(punctuation.LABELS)), source, recipe)
