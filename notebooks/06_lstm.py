@@ -61,8 +61,8 @@ import torch
 from IPython.display import HTML, display
 from torch import nn
 
-from seqlm import (batches, config, data, gradients, interpret, lm, lstm, metrics, ngram, results,
-                   rnn, tasks, train, viz)
+from seqlm import (batches, config, data, diagrams, gradients, interpret, lm, lstm, metrics,
+                   ngram, results, rnn, tasks, train, viz)
 
 setup = config.setup("06_lstm", profile, device, seed, results_dir, quiet)
 size, timer = setup.size, results.Timer()
@@ -86,7 +86,15 @@ print(f"profile {setup.profile}, device {setup.device}")
 #
 # The forget gate decides how much of each cell coordinate to keep, the input
 # gate how much of the candidate to write, the output gate how much of the cell
-# to show. Splitting $W$ into the columns that read $h_{t-1}$ and those that read
+# to show. Every symbol of the six lines is on the picture; the cell path along
+# the top, from $c_{t-1}$ to $c_t$, is where 6.3 will follow the gradient:
+
+# %%
+diagrams.lstm_cell()
+plt.show()
+
+# %% [markdown]
+# Splitting $W$ into the columns that read $h_{t-1}$ and those that read
 # $x_t$ gives the form PyTorch uses, $W \cdot [h, x] = W_{h} h + W_{x} x$:
 
 # %%

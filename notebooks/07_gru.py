@@ -57,7 +57,8 @@ import numpy as np
 import torch
 from torch import nn
 
-from seqlm import batches, config, data, gru, layers, lm, metrics, results, rnn, tasks, train, viz
+from seqlm import (batches, config, data, diagrams, gru, layers, lm, metrics, results, rnn, tasks,
+                   train, viz)
 
 setup = config.setup("07_gru", profile, device, seed, results_dir, quiet)
 size, timer = setup.size, results.Timer()
@@ -101,6 +102,19 @@ print(f"profile {setup.profile}, device {setup.device}")
 # where $r_t = 1$), but not the family: both are gated interpolations with the same
 # parameters, and PyTorch's form lets the three recurrent products
 # $W_{h\cdot} h_{t-1}$ be computed as one matrix product, which is what cuDNN does.
+# The lectures' cell and PyTorch's, drawn: the two pictures differ exactly where
+# the equations do, in what the reset gate multiplies and in which input of the
+# final mix gets $z_t$.
+
+# %%
+fig, (left, right) = plt.subplots(1, 2, figsize=(13, 4.2))
+diagrams.gru_cell("chung", ax=left)
+diagrams.gru_cell("pytorch", ax=right)
+left.set_title("the lectures' form (Chung et al.)", fontsize=10)
+right.set_title("torch.nn.GRU's form", fontsize=10)
+plt.show()
+
+# %% [markdown]
 # Checked numerically, with `seqlm.gru.gru_cell_chung` (the lectures' form),
 # `gru_cell_cho` and `gru_cell` (PyTorch's), all reading the same weights:
 

@@ -61,8 +61,8 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from seqlm import (bilstm, config, metrics, plays, punctuation, results, tasks, tokens, train,
-                   viz)
+from seqlm import (bilstm, config, diagrams, metrics, plays, punctuation, results, tasks, tokens,
+                   train, viz)
 
 setup = config.setup("08_bilstm", profile, device, seed, results_dir, quiet)
 size, timer = setup.size, results.Timer()
@@ -76,7 +76,7 @@ print(f"profile {setup.profile}, device {setup.device}")
 # | task | in | out | example | may look ahead? |
 # | --- | --- | --- | --- | --- |
 # | language model (autoregressive) | $x_1 \dots x_t$ | $x_{t+1}$ | Chapters 2–7 | **no** |
-# | tagging (one to one) | $x_1 \dots x_T$ | $y_1 \dots y_T$ | punctuation, parts of speech | yes |
+# | tagging (many to many, aligned) | $x_1 \dots x_T$ | $y_1 \dots y_T$ | punctuation, parts of speech | yes |
 # | classification (many to one) | $x_1 \dots x_T$ | $y$ | sentiment, the kind of play | yes |
 # | sequence to sequence | $x_1 \dots x_T$ | $y_1 \dots y_{T'}$ | translation | yes (the input) |
 #
@@ -146,8 +146,16 @@ for split, examples in (("train", kind_train), ("valid", kind_valid), ("test", k
 #
 # In a padded batch, "from the last token" means each sequence's *own* last
 # token. Flipping the whole padded row would start the backward LSTM on padding
-# and shift every state. `seqlm.bilstm.reverse_padded` reverses only the real
-# tokens:
+# and shift every state. The picture: a two-layer bidirectional tagger over a batch
+# of two lines, the second padded to the first's length; each backward row starts
+# at its own line's end, and no tag is read over padding.
+
+# %%
+diagrams.bidirectional_tagger(lengths=(5, 3), layers=2)
+plt.show()
+
+# %% [markdown]
+# `seqlm.bilstm.reverse_padded` reverses only the real tokens:
 
 # %%
 viz.show_source(bilstm.reverse_padded)
