@@ -460,9 +460,9 @@ print(f"nn.LSTM {fast * 1000:.1f} ms, the Python loop {slow * 1000:.1f} ms: "
 # %% [markdown]
 # On a CPU the gap is modest; on a GPU it is an order of magnitude, because the
 # loop launches several small kernels per step and waits for each. `python
-# bench/bench_lstm.py` measures it with more care, `torch.compile`d loop included
-# (on one H100 the loop was 13 to 15 times slower than `nn.LSTM`, and compiling
-# it still left it 4 to 6 times slower). So the from-scratch cells of this book
+# bench/bench_cells.py --compile` measures it with more care for every cell of the
+# book, `torch.compile`d loops included (on one H100 the LSTM loop was 13 to 15
+# times slower than `nn.LSTM`, and compiling it still left it 4 to 6 times slower). So the from-scratch cells of this book
 # show that we understand what the library computes, and the library trains.
 #
 # ## 6.8 Results
