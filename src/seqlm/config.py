@@ -327,7 +327,7 @@ SIZES = MappingProxyType({
                                            eval_batches=20, schedule="cosine"),
                     train_lines=10_000, valid_lines=2_000, eval_lines=None,
                     fractions=(0.01, 0.1, 1.0), seeds={0.01: 5, 0.1: 3, 1.0: 3},
-                    passes={0.01: 150, 0.1: 30, 1.0: 10}, min_eval_every=20,
+                    passes={0.01: 150, 0.1: 30, 1.0: 10}, min_eval_every=40,
                     tag_train=TrainConfig(steps=1, lr=3e-3, patience=4),
                     batch_size=32, embed_size=64, hidden_size=64, dropout=0.2,
                     neighbour_lines=3000),
