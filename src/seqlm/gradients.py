@@ -140,6 +140,30 @@ def input_gradient_norms(layer, x: torch.Tensor) -> torch.Tensor:
     return torch.linalg.matrix_norm(jacobians.double(), ord=2).flip(0).detach()
 
 
+def input_dependence(model, ids, length: int, windows: int) -> torch.Tensor:
+    """How strongly a recurrent language model's last state depends on each earlier word:
+    ‖∂h_T/∂e_{T-d}‖ relative to its value at d = 0 (the last word), averaged over
+    ``windows`` windows of ``length`` tokens spread evenly over ``ids``; index d is the
+    distance in words. ``model`` has ``embed`` and ``rnn`` (:class:`seqlm.rnn.RNNLM`) and
+    is used as it is (put it in eval mode, in float64 on the CPU, first)."""
+    ids = torch.as_tensor(ids)
+    starts = torch.linspace(0, len(ids) - length, windows).long()
+    curves = []
+    for start in starts.tolist():
+        with torch.no_grad():
+            inputs = model.embed(ids[start:start + length])                  # (T, m)
+        norms = input_gradient_norms(model.rnn, inputs)
+        curves.append(norms / norms[0])
+    return torch.stack(curves).mean(0)
+
+
+def reach(relative: torch.Tensor, floor: float = 0.01) -> int:
+    """How far back a gradient still matters: the largest distance d (index d of
+    ``relative``, d = 0 being the last step) at which ``relative`` is at least ``floor``."""
+    above = torch.nonzero(relative >= floor).flatten()
+    return int(above.max().item()) if len(above) else 0
+
+
 # --------------------------------------------------------------------------- clipping
 
 def clip_grad_norm(parameters, max_norm: float) -> torch.Tensor:
@@ -238,12 +262,18 @@ def init_recurrent_(layer, scheme: str = "default"):
 def set_forget_bias_(layer, value: float):
     """Set an LSTM's forget-gate biases (rows H … 2H of torch's i, f, g, o layout) so that
     b_if + b_hf = value: with 1, the cell keeps about σ(1) ≈ 73 % of its content at the
-    start instead of half (Gers et al. 2000; Jozefowicz et al. 2015)."""
+    start instead of half (Gers et al. 2000; Jozefowicz et al. 2015). A coupled LSTM, whose
+    forget gate is f = 1 - i = σ(-a_i), gets the input gate's biases set to -value / 2
+    each, which starts its forget gate at the same σ(value)."""
+    from seqlm.lstm import CoupledLSTM
+
     if not (isinstance(layer, torch.nn.LSTM) or getattr(layer, "GATES", None) == 4):
         raise ValueError(f"a forget-gate bias needs an LSTM layer, not {type(layer).__name__}")
+    coupled = isinstance(layer, CoupledLSTM) or getattr(layer, "variant", None) == "coupled"
     with torch.no_grad():
         for name, p in layer.named_parameters():
             if name.startswith("bias_ih") or name.startswith("bias_hh"):
                 H = p.shape[0] // 4
-                p[H:2 * H] = value / 2  # the two biases add up
+                rows = slice(0, H) if coupled else slice(H, 2 * H)
+                p[rows] = -value / 2 if coupled else value / 2  # the two biases add up
     return layer

@@ -134,6 +134,27 @@ def cell_path_norms(layer, x: torch.Tensor) -> torch.Tensor:
     return torch.linalg.matrix_norm(jacobians.double(), ord=2).flip(0).detach()
 
 
+def forget_path_norms(layer, x: torch.Tensor) -> torch.Tensor:
+    """The direct cell path alone: ‖diag(f_{s+1} ⊙ … ⊙ f_T)‖₂ = the largest product of a
+    unit's forget gates, against the distance T - s = 1 … T, for a one-layer LSTM reading
+    x (T, input). :func:`cell_path_norms` measures ∂c_T/∂c_s itself, which adds every path
+    through the gates."""
+    W_ih, W_hh = layer.weight_ih_l0, layer.weight_hh_l0
+    b_ih, b_hh = getattr(layer, "bias_ih_l0", None), getattr(layer, "bias_hh_l0", None)
+    variant = "coupled" if isinstance(layer, CoupledLSTM) else getattr(layer, "variant",
+                                                                         "standard")
+    h = c = x.new_zeros(1, W_hh.shape[1])
+    forget = []
+    with torch.no_grad():
+        for t in range(x.shape[0]):
+            i, f, _, _ = (linear(x[t:t + 1], W_ih, b_ih) + linear(h, W_hh, b_hh)).chunk(4, -1)
+            f = 1 - torch.sigmoid(i) if variant == "coupled" else torch.sigmoid(f)
+            forget.append(f[0])
+            h, c = lstm_cell(x[t:t + 1], h, c, W_ih, W_hh, b_ih, b_hh, variant)
+    products = torch.cumprod(torch.stack(forget).flip(0), dim=0)    # distance 1 … T
+    return products.max(dim=1).values.double()
+
+
 GATE_ROWS = {"input": 0, "forget": 1, "candidate": 2, "output": 3}  # nn.LSTM's row blocks
 
 

@@ -131,16 +131,17 @@ def activations(names=("tanh", "sigmoid", "relu"), ax=None):
     return axes
 
 
-def gradient_decay(curves: dict, title: str, ax=None, floor: float | None = None):
-    """‖∂h_T/∂h_s‖ against the distance T - s on a log scale, one line per label."""
+def gradient_decay(curves: dict, title: str, ax=None, floor: float | None = None,
+                   ylabel: str = "‖∂h_T / ∂h_s‖ (log scale)"):
+    """A gradient norm against the distance T - s = 1, 2, … on a log scale, one line per
+    label (‖∂h_T/∂h_s‖ unless ``ylabel`` says otherwise)."""
     ax = ax or plt.subplots(figsize=(6.5, 4))[1]
     for style, (label, norms) in zip(_STYLES * 3, curves.items()):
         norms = np.asarray(norms, dtype=float)
         ax.plot(np.arange(1, len(norms) + 1), norms, label=label, ls=style["ls"], lw=1.5)
     if floor is not None:
         ax.axhline(floor, color="0.5", lw=0.8, ls=":")
-    ax.set(xlabel="distance T - s (steps)", ylabel="‖∂h_T / ∂h_s‖ (log scale)", yscale="log",
-           title=title)
+    ax.set(xlabel="distance T - s (steps)", ylabel=ylabel, yscale="log", title=title)
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     return ax

@@ -108,3 +108,44 @@ def test_the_cliff_throws_an_unclipped_step_far():
     assert jump(free) > 5 * jump(clipped) and jump(clipped) <= 0.5 * 0.5 + 1e-9
     assert gradients.one_unit_loss(*clipped[-1]) < gradients.one_unit_loss(*free[-1])
     assert math.isfinite(gradients.one_unit_loss(torch.tensor(3.0), torch.tensor(-1.0)).item())
+
+
+def test_reach_is_the_farthest_distance_above_the_floor():
+    relative = torch.tensor([1.0, 0.5, 0.02, 0.005, 0.003, 0.3, 0.001])
+    assert gradients.reach(relative, 0.01) == 5     # 0.3 at distance 5 is still above
+    assert gradients.reach(relative, 0.6) == 0
+    assert gradients.reach(relative, 2.0) == 0
+
+
+def test_input_dependence_averages_relative_norms_over_windows():
+    from seqlm import rnn
+
+    torch.manual_seed(0)
+    model = rnn.RNNLM(20, 4, 6).double().eval()
+    ids = torch.randint(0, 20, (100,))
+    curve = gradients.input_dependence(model, ids, 8, 3)
+    assert curve.shape == (8,) and curve[0].item() == pytest.approx(1.0)
+    by_hand = []
+    for start in (0, 46, 92):
+        with torch.no_grad():
+            e = model.embed(ids[start:start + 8])
+        norms = gradients.input_gradient_norms(model.rnn, e)
+        by_hand.append(norms / norms[0])
+    torch.testing.assert_close(curve, torch.stack(by_hand).mean(0))
+
+
+def test_a_coupled_lstm_starts_its_forget_gate_where_a_standard_one_does():
+    from seqlm import lstm
+
+    torch.manual_seed(0)
+    coupled = gradients.set_forget_bias_(lstm.CoupledLSTM(3, 4), 1.0)
+    standard = gradients.set_forget_bias_(torch.nn.LSTM(3, 4, batch_first=True), 1.0)
+    for layer in (coupled, standard):
+        for p in layer.parameters():
+            if p.dim() == 2:
+                torch.nn.init.zeros_(p)  # no weights: the gates are their biases alone
+    x = torch.randn(1, 5, 3)
+    forget_coupled = lstm.forget_path_norms(coupled, x[0])
+    forget_standard = lstm.forget_path_norms(standard, x[0])
+    torch.testing.assert_close(forget_coupled, forget_standard)
+    assert forget_standard[0].item() == pytest.approx(torch.sigmoid(torch.tensor(1.0)).item())
