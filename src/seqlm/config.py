@@ -197,7 +197,7 @@ SIZES = MappingProxyType({
                       char_train=TrainConfig(steps=20, lr=5e-3, eval_every=10, eval_batches=5),
                       code_chars=20_000, code_hidden_size=32,
                       code_train=TrainConfig(steps=20, lr=5e-3, eval_every=10, eval_batches=2),
-                      ablation=(), ablation_train=None),
+                      reach_length=20, reach_windows=2, ablation=(), ablation_train=None),
         "cpu": dict(adding_lengths=(100,), adding_batch_size=64, adding_hidden_size=64,
                     adding_train=TrainConfig(steps=2000, lr=3e-3, eval_every=200),
                     train_tokens=None, eval_tokens=None, batch_size=32, bptt=35,
@@ -208,7 +208,7 @@ SIZES = MappingProxyType({
                     char_train=TrainConfig(steps=800, lr=5e-3, eval_every=100, eval_batches=10),
                     code_chars=300_000, code_hidden_size=128,
                     code_train=TrainConfig(steps=600, lr=5e-3, eval_every=200, eval_batches=5),
-                    ablation=(), ablation_train=None),
+                    reach_length=60, reach_windows=20, ablation=(), ablation_train=None),
         # The GPU recipe of a well-regularised LSTM LM (65.3 test perplexity in 150 s on
         # an H100): 2 layers of 650 units, tied weights, dropout 0.5, AdamW 2e-3 with a
         # cosine decay, clipping at 0.5, 32 streams of 70 tokens.
@@ -226,6 +226,7 @@ SIZES = MappingProxyType({
                                             schedule="cosine", eval_every=500, eval_batches=20),
                      code_chars=None, code_hidden_size=256,
                      code_train=TrainConfig(steps=2000, lr=2e-3, eval_every=500, eval_batches=5),
+                     reach_length=100, reach_windows=50,
                      ablation=(("without tying", dict(tie=False)),
                                ("without dropout between layers", dict(layer_dropout=0.0)),
                                ("without any dropout", dict(dropout=0.0))),
