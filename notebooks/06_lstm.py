@@ -94,8 +94,9 @@ diagrams.lstm_cell()
 plt.show()
 
 # %% [markdown]
-# Splitting $W$ into the columns that read $h_{t-1}$ and those that read
-# $x_t$ gives the form PyTorch uses, $W \cdot [h, x] = W_{h} h + W_{x} x$:
+# Splitting $W$ into $W_h$, the columns that read $h_{t-1}$, and $W_x$, those that
+# read $x_t$, gives the form PyTorch uses, $W \cdot [h, x] = W_h h + W_x x$ (its
+# `weight_hh` and `weight_ih` hold these blocks of all four gates):
 
 # %%
 torch.manual_seed(seed)
@@ -510,8 +511,8 @@ print(f"nn.LSTM {fast * 1000:.1f} ms, the Python loop {slow * 1000:.1f} ms: "
 # layer, compiled loops included, on whatever machine you have. So the from-scratch
 # cells of this book show that we understand what the library computes, and the
 # library trains. (PyTorch's LSTM, like ours, has no *peephole* connections, the
-# cell state fed into the gates, which {cite:t}`gers2000learning`'s successors and
-# {cite:t}`greff2017lstm`'s "vanilla" LSTM include.)
+# cell state fed into the gates, which Gers and Schmidhuber added in 2000 and
+# {cite:t}`greff2017lstm`'s "vanilla" LSTM includes.)
 #
 # ## 6.8 Results
 
