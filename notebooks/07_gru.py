@@ -18,14 +18,16 @@
 #
 # The LSTM of Chapter 6 keeps two states and four sets of weights per unit.
 # {cite:t}`cho2014learning` proposed a leaner gated cell with one state and
-# three sets of weights, the **gated recurrent unit** (GRU). This chapter derives
-# it in the two forms you will meet, builds `torch.nn.GRU`'s form from scratch,
-# and then compares the RNN, the LSTM and the GRU as fairly as we can: the same
-# number of parameters, several seeds, three tasks.
+# three sets of weights; {cite:t}`chung2014empirical` named it the **gated
+# recurrent unit** (GRU). This chapter derives it in the notations you will meet,
+# builds `torch.nn.GRU`'s form from scratch, and then compares the RNN, the LSTM
+# and the GRU: the same number of parameters, two seeds (three in `full`), three
+# tasks.
 #
 # **In this chapter you will**
 #
-# - write the GRU in the lectures' form and in PyTorch's, and see what separates them;
+# - write the GRU as Cho et al., the lectures and PyTorch write it, and see what
+#   separates the three;
 # - check numerically that the from-scratch cell equals `torch.nn.GRU`;
 # - see the update gate at work as a learned leaky integrator;
 # - compare RNN, LSTM and GRU at equal parameter counts over seeds, and take the
@@ -80,7 +82,8 @@ print(f"profile {setup.profile}, device {setup.device}")
 # look at; the update gate mixes old state and candidate, coordinate by
 # coordinate, and $z_t$ is the share of the *old* state that is kept. There is no
 # separate cell: $h_t$ is both memory and output.
-#
+
+# %% [markdown]
 # The lectures, like {cite:t}`chung2014empirical` and Olah's much-copied diagrams,
 # write the last line the other way round, $h_t = (1 - z_t) \odot h_{t-1} + z_t
 # \odot \tilde h_t$: their $z_t$ is the share of the *new* candidate. That is only a
@@ -96,12 +99,15 @@ print(f"profile {setup.profile}, device {setup.device}")
 # h_t &= (1 - z_t) \odot n_t + z_t \odot h_{t-1} .
 # \end{aligned}$$
 #
-# One thing differs from Cho et al.: the reset gate multiplies the recurrent
-# product *after* it is computed, $r_t \odot (W_{hn} h_{t-1})$, instead of the state
-# before it, $U (r_t \odot h_{t-1})$. That changes the function (the two agree only
-# where $r_t = 1$), but not the family: both are gated interpolations with the same
-# parameters, and PyTorch's form lets the three recurrent products
-# $W_{h\cdot} h_{t-1}$ be computed as one matrix product, which is what cuDNN does.
+# One thing differs from the published paper: the reset gate multiplies the
+# recurrent product *after* it is computed, $r_t \odot (W_{hn} h_{t-1})$, instead of
+# the state before it, $U (r_t \odot h_{t-1})$. That is how the first arXiv version
+# of Cho et al.'s paper (1406.1078v1) wrote it; the published version moved the
+# gate before the product, and Keras offers both (`reset_after`). The two compute
+# different functions (they agree where $r_t = 1$, and in general differ), but
+# belong to one family: gated interpolations with the same parameters. PyTorch's
+# form lets the three recurrent products $W_{h\cdot} h_{t-1}$ be computed as one
+# matrix product, which is what cuDNN does.
 # The lectures' cell and PyTorch's, drawn: the two pictures differ exactly where
 # the equations do, in what the reset gate multiplies and in which input of the
 # final mix gets $z_t$.
@@ -174,8 +180,8 @@ assert worst < 1e-5
 # ## 7.3 An honest comparison
 #
 # Three cells, each given the same number of parameters (the LSTM's, the GRU and
-# the RNN get as many hidden units as that buys them), each trained at its own
-# learning rate, each with several seeds, on three tasks: the adding problem,
+# the RNN get as many hidden units as that buys them), each with two seeds (three in
+# `full`), on three tasks: the adding problem,
 # the word-level language model and the character-level one. A table of means
 # and spreads (the lowest and highest of the seeds) follows.
 #
@@ -224,7 +230,7 @@ for task, sizes in (("adding", adding_sizes), ("word LM", word_sizes), ("char LM
 chapter6 = config.sizes("06_lstm", setup.profile)
 same_as_chapter6 = (chapter6["adding_hidden_size"], chapter6["adding_batch_size"],
                     chapter6["adding_train"]) == (size["adding_hidden_size"], 64,
-                                                  size["adding_train"])
+                                                  size["adding_train"].replace(progress=None))
 
 
 def chapter6_mse(length, cell, s):
@@ -255,11 +261,14 @@ print(f"{len(adding_runs)} runs trained here, {len(adding_mse) - len(adding_runs
       "Chapter 6's results")
 
 # %% [markdown]
-# **The language models.** Every cell at its own rate: the RNN at Chapter 3's, the
-# LSTM at Chapter 6's, the GRU at the LSTM's. On words, perplexity; on characters,
-# bits per character. Six models of each kind (three cells, two seeds or more) must
-# fit the profile's time, so each trains on a fraction of what Chapters 3 and 6 gave
-# their one model. The numbers compare the cells with each other on one budget; they
+# **The language models.** Each cell at a rate chosen for it earlier: the RNN at
+# Chapter 3's, the LSTM at Chapter 6's, the GRU at the LSTM's (the adding problem
+# runs every cell at Chapter 5's rate). These rates were chosen for other budgets,
+# and 7.6 shows that the best rate differs between the cells: read the table as a
+# comparison at these rates, on a short budget, where the rate can decide a close
+# ranking. On words, perplexity; on characters, bits per character. All of these
+# models (three cells, each with every seed) must fit the profile's time, so each
+# trains on a fraction of what Chapters 3 and 6 gave their one model. The numbers compare the cells with each other on one budget; they
 # are not to be read beside Chapter 3's or 6's, and they stay off the book's
 # leaderboard. The tokens each model saw are printed with them.
 
@@ -332,8 +341,9 @@ for task, row in table.items():
 # were clearly ahead of a tanh RNN on raw speech, while on polyphonic music the three
 # were close. {cite:t}`jozefowicz2015empirical`, searching thousands
 # of architectures, found the GRU ahead of the LSTM on most tasks but not on
-# language modelling, and the LSTM's gap closed by a forget-gate bias of 1 (which
-# ours has). The comparison below prints where ours stands.
+# language modelling, and the LSTM's gap closed by a forget-gate bias of 1 (our
+# adding-problem LSTMs start with it; our language models keep PyTorch's 0). The
+# comparison below prints where ours stands.
 
 # %%
 if setup.profile != "smoke":
@@ -373,7 +383,8 @@ plt.show()
 keep = z.mean(0)
 print(f"units' average z: from {keep.min():.2f} to {keep.max():.2f}; time constants "
       f"1/(1 - z) from {1 / (1 - keep.min()):.1f} to {1 / (1 - keep.max()):.1f} characters")
-assert 0 < keep.min() < keep.max() < 1
+if setup.profile != "smoke":  # units with very different time constants
+    assert keep.max() - keep.min() > 0.3
 
 # %% [markdown]
 # ## 7.5 Which gates matter
@@ -409,18 +420,22 @@ for variant, value in gate_mse.items():
           f"({'solved' if value < 0.05 else 'not solved'}, baseline {1 / 6:.3f})")
 
 # %% [markdown]
-# On the forget gate and the coupling, our adding problem agrees with Greff et al.
-# Coupling the gates costs nothing here, and the cell without a forget gate does
-# worst. It may look as if a cell that never forgets should keep two numbers best,
-# but it also never clears the other ninety-eight steps: whatever its input gate lets
-# in piles up in $c_t$, which grows with the length of the sequence and saturates
-# $\tanh(c_t)$, until the network has learned to shut the gate on every unmarked
-# step. That is the problem the forget gate of {cite:t}`gers2000learning` was added
-# to solve. On the output gate it does not agree: without it the cell still solves
-# the task. That is no contradiction, only a different task. A likely reason (our
-# reading, not something measured here): the adding problem reads the state once, at
-# the end, while Greff et al.'s speech and handwriting models produce an output at
-# every frame, where keeping part of the memory out of the output matters.
+# On the forget gate and the coupling, our adding problem agrees with Greff et al.:
+# coupling the gates costs nothing here (the coupled cell starts its forget gate
+# where the standard one does, at $\sigma(1)$, through the input gate's bias), and
+# the cell without a forget gate does worst in this budget. That does not mean such a
+# cell cannot learn the task: the original LSTM of {cite:t}`hochreiter1997long` had
+# no forget gate and solved adding problems of this length and longer. It started
+# its input gates nearly shut (negative biases) against what they called internal
+# state drift: a cell that only ever adds lets whatever its input gate admits pile
+# up in $c_t$ over the unmarked steps. Ours starts its gates half open, as PyTorch
+# does; our reading (not measured here) is that this drift is what the run cannot
+# get out of in its budget. On the output gate our result differs from Greff et
+# al.'s: without it the cell still solves the task, as
+# {cite:t}`jozefowicz2015empirical` found the output gate the least important of the
+# three. A likely reason (again our reading): the adding problem reads the state
+# once, at the end, while Greff et al.'s speech and handwriting models produce an
+# output at every frame, where keeping part of the memory out of the output matters.
 
 # %%
 if setup.profile != "smoke":
@@ -430,10 +445,9 @@ if setup.profile != "smoke":
 # %% [markdown]
 # ## 7.6 Stability and the learning rate
 #
-# A two-layer, 650-unit GRU trained with the recipe that works for Chapter 6's
-# LSTM (AdamW at 2e-3) diverged on a GPU. The cells do not share one good
-# learning rate: here is a sweep for the character-level LSTM and GRU of 7.3,
-# every rate for the same short budget.
+# Do the cells share one good learning rate? Here is a sweep for the
+# character-level LSTM and GRU of 7.3, every rate for the same short budget, one
+# seed each.
 
 # %%
 sweep_runs, sweep_keys = [], []
@@ -467,13 +481,11 @@ print("best rate:", best_rate)
 # %% [markdown]
 # Each cell has a band of rates where it trains well and falls off on both
 # sides: too slow below, unstable above (the mean gradient norms above show the
-# instability arriving). The bands differ: the GRU's best rate is no higher than
-# the LSTM's, and at the top of the sweep the GRU suffers more. That is the GPU
-# anecdote in small: the LSTM's recipe is not the GRU's. The lesson is
-# procedural: a recipe tuned for one cell is a starting point for another, not an
-# answer, and large models are less forgiving than these small ones. Sweep the
-# learning rate (and keep clipping) whenever the cell, the depth or the width
-# changes.
+# instability arriving, for both cells). In this sweep (one seed) the bands are not
+# the same: the GRU's best rate is no higher than the LSTM's, and at the top of the
+# sweep the GRU suffers more. The lesson is procedural: a recipe tuned for one cell
+# is a starting point for another, not an answer. Sweep the learning rate (and keep
+# clipping) whenever the cell, the depth or the width changes.
 
 # %%
 if setup.profile != "smoke":
@@ -500,8 +512,10 @@ print(f"{len(headline)} numbers written to {path.name} after {timer.seconds:.1f}
 # %% [markdown]
 # ## Exercises
 #
-# 1. **Cho's GRU.** Train `gru_cell_cho` (the reset gate before the
-#    product) on the adding problem. Does it learn as fast as PyTorch's form?
+# 1. **Cho's GRU.** Write a GRU layer that steps `gru_cell_cho` (the reset gate
+#    before the product; `seqlm.recurrent.StackedRecurrent` does the looping, as
+#    `seqlm.gru.GRU` shows), train it on the adding problem, and compare it with
+#    PyTorch's form.
 # 2. **Without a reset gate.** Hold $r_t = 1$ (a large reset-gate bias, as in 7.1).
 #    What does the GRU lose on the character LM? (This is not the "minimal gated
 #    unit" of the literature, which keeps one gate and uses it both to reset and to

@@ -183,7 +183,8 @@ assert torch.allclose(shut, features) and torch.allclose(opened, transform, atol
 # Above it, two LSTM layers per direction, the second with a residual connection
 # ($h_{t,2} = \mathrm{LSTM}(h_{t,1}) + h_{t,1}$), as in ELMo and as Chapter 8's
 # stacks.
-#
+
+# %% [markdown]
 # ## 9.4 The softmax: sampled, and corrected
 #
 # Scoring all 10.8 k words at every position dominates the cost of a training step
@@ -205,7 +206,8 @@ assert torch.allclose(shut, features) and torch.allclose(opened, transform, atol
 # cross-entropy. Perplexity is always measured with the full softmax. The bias
 # $b$ starts at the log unigram frequencies, so the untrained biLM is already a
 # unigram model. The estimate is checked once the biLM is trained (9.5).
-#
+
+# %% [markdown]
 # ## 9.5 Pretraining, on the text the tagger reads
 #
 # The tagger of 9.7 reads lines with their punctuation taken out: the marks are

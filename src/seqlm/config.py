@@ -271,7 +271,7 @@ SIZES = MappingProxyType({
                      char_tokens=None, char_batch_size=64, char_bptt=100, char_hidden_size=512,
                      char_train=TrainConfig(steps=1500, lr=1.0, clip=0.5, eval_every=500,
                                             eval_batches=20),
-                     lr=dict(rnn=1e-3, lstm=2e-3, gru=2e-3), gate_length=100,
+                     lr=dict(rnn=2e-3, lstm=2e-3, gru=2e-3), gate_length=100,
                      sweep_rates=(3e-4, 1e-3, 3e-3, 1e-2, 3e-2),
                      sweep_train=TrainConfig(steps=1000, lr=1.0, clip=0.5, eval_every=250,
                                              eval_batches=10)),

@@ -41,7 +41,9 @@ def _reset_before(x_t, h, W_ih, W_hh, b_ih, b_hh):
 
 
 def gru_cell_cho(x_t, h, W_ih, W_hh, b_ih=None, b_hh=None):
-    """The same weights used as Cho et al. (2014, eqs. 5-8) write the cell::
+    """The same weights used as Cho et al. (2014, eqs. 5-8 of the published version; the
+    first arXiv version, 1406.1078v1, applied the reset gate as torch does) write the
+    cell::
 
         r = σ(W_ir x + W_hr h),  z = σ(W_iz x + W_hz h),
         h̃ = tanh(W_in x + W_hn (r ⊙ h)),   h' = z ⊙ h + (1 - z) ⊙ h̃
