@@ -246,9 +246,9 @@ def train(model, train_batches, valid_batches, config: TrainConfig, device=None,
     loss) are loaded into the model at the end.
 
     ``score(model) -> float``, when given, is a validation score where higher is better
-    (macro F1, accuracy, minus an error rate), measured at every evaluation after the
-    valid loss: then the kept weights and early stopping follow the score instead of the
-    loss. Choose a model on the score you report: a loss dominated by a frequent class
+    (macro F1, accuracy, minus an error rate), measured at every evaluation instead of
+    the valid loss (which is then recorded as NaN): the kept weights and early stopping
+    follow the score. Choose a model on the score you report: a loss dominated by a frequent class
     can turn up while the score on the rare ones still climbs."""
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device)
@@ -316,7 +316,9 @@ def _step(model, optimizer, config, x, y, state, step, running):
 
 
 def _record(model, valid_batches, config, history, step, running, device, score=None):
-    valid = evaluate(model, valid_batches, device, config.eval_batches)
+    # with a score, the valid loss would cost a second pass and decide nothing: not computed
+    valid = evaluate(model, valid_batches, device, config.eval_batches) if score is None \
+        else math.nan
     train_loss, grad_norm, nonfinite = running.means()
     running.reset()
     history.nonfinite_steps += nonfinite
