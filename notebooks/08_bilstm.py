@@ -97,7 +97,7 @@ print(f"profile {setup.profile}, device {setup.device}")
 # out "none", which a tagger that never predicts a mark would get mostly right.
 
 # %%
-train_lines = punctuation.lines("train")[:size["train_lines"]]
+train_lines = plays.evenly_spaced(punctuation.lines("train"), size["train_lines"])  # all plays
 valid_lines = punctuation.lines("valid")[:size["eval_lines"]]
 test_lines = punctuation.lines("test")[:size["eval_lines"]]
 for line in test_lines[:4]:
@@ -139,10 +139,16 @@ for split, examples in (("train", kind_train), ("valid", kind_valid), ("test", k
 # h_t &= [\overrightarrow{h}_t ; \overleftarrow{h}_t].
 # \end{aligned}$$
 #
-# So $h_t$ has read the whole sequence, with $x_t$ at the freshest end of both
-# halves. The two directions share nothing; the layer has twice the LSTM's
-# parameters and twice its work, but the two passes are independent and can run
-# at the same time.
+# (The layer reads whatever vectors it is given: the tokens' embeddings $e_t$ for
+# the first layer, the layer below's states above it; we write $x_t$ for them, as
+# Chapter 4 did.) So $h_t$ has read the whole sequence, with $x_t$ at the freshest
+# end of both halves. The two directions share nothing; the layer has twice the
+# LSTM's parameters and twice its work, but within one layer the two passes are
+# independent and can run at the same time. Stacked, they cannot: layer $j + 1$
+# needs both directions of layer $j$ complete before its own backward pass can
+# start from the last token. Bidirectional networks were introduced by
+# {cite:t}`schuster1997bidirectional`; bidirectional LSTMs by
+# {cite:t}`graves2005framewise`.
 #
 # In a padded batch, "from the last token" means each sequence's *own* last
 # token. Flipping the whole padded row would start the backward LSTM on padding
@@ -224,11 +230,14 @@ assert pad_gap < 1e-5
 #
 # **Residual connections.** A stack of recurrent layers is deep in two
 # directions, through time and through the layers, and its lower layers learn
-# slowly when the gradient must pass every layer above them. Deck 003's *skip
-# connections* {cite}`wu2016google` add each layer's input to its output,
-# $h^{(k)} = \mathrm{LSTM}_k(h^{(k-1)}) + h^{(k-1)}$ from the second layer on, so
-# that a path around every layer carries the gradient down unchanged. The stacks
-# below use them; the last line of the table is a plain stack, for comparison.
+# slowly when the gradient must pass every layer above them. Residual (skip)
+# connections {cite}`wu2016google` add each layer's input to its output, from the
+# second layer on, $h^{(j)} = \mathrm{LSTM}_j(h^{(j-1)}) + h^{(j-1)}$ (per
+# direction, $h^{(j)}$ being layer $j$'s states), so that a path around every
+# layer carries the gradient down unchanged. (Deck 003 says two to four recurrent
+# layers are common; it meets skip connections only with Transformers.) The
+# stacks below use them; the last line of the table is a plain stack, for
+# comparison.
 
 # %%
 table = tokens.plays_table()
@@ -326,11 +335,12 @@ assert all(on_last[label] > 0.5 for label in stops)           # most stops end a
 assert on_last["comma"] < min(on_last[label] for label in stops)  # ... commas far less
 
 # %% [markdown]
-# So a tagger that knows where the line ends has a strong clue for periods,
-# question and exclamation marks, and a left-to-right tagger cannot know that a
-# word is the last one, since the end of the line is to its right. It gains on
-# commas too (the words that follow a comma, printed above, are ones the
-# left-to-right tagger has not read yet when it decides), but less:
+# So a tagger that knows where the line ends has a strong clue for the stops, and
+# a left-to-right tagger cannot know that a word is the last one, since the end of
+# the line is to its right. Commas get some of that clue too (almost a third of
+# them end a line), and more: the words that follow a comma, printed above, are
+# ones the left-to-right tagger has not read yet when it decides. The gains by
+# mark:
 
 # %%
 bi = "bidirectional × 1"
@@ -339,8 +349,16 @@ for label, value in zip(LABELS[1:], gain[1:]):
     print(f"F1 gain from the right-hand context, {label:11s}: {value:+.3f}")
 if setup.profile != "smoke":  # every seed of the one above every seed of the one below
     assert min(spread[bi]) > max(spread["left to right"]) > macro_majority
-    ends = [LABELS.index(k) for k in stops]
-    assert gain[ends].mean() > gain[LABELS.index("comma")], "the line-ending marks gain most"
+    for mark in ("period", "question"):  # the commonest stops gain more than the comma
+        assert gain[LABELS.index(mark)] > gain[LABELS.index("comma")], mark
+
+# %% [markdown]
+# Periods and question marks gain most, more than commas (asserted); the
+# exclamation mark, the rarest class, gains least and stays the hardest to tell
+# apart from a full stop (the confusion matrix below). Part of the gap is capacity,
+# not direction: the bidirectional layer has two 64-unit LSTMs to the
+# left-to-right tagger's one, so its states are twice as wide. Exercise 1 separates
+# the two.
 
 # %% [markdown]
 # Where the best tagger goes wrong: each row of the confusion matrix is a true
@@ -392,14 +410,13 @@ if setup.profile != "smoke":  # every seed of the deepest residual stack beats e
     assert min(spread[deepest]) > max(spread["bidirectional × 1"])
 
 # %% [markdown]
-# Given the passes it needs, depth pays, a little: the deepest residual stack
-# beats the single layer in every seed (asserted), by about a hundredth of macro
-# F1, and the second layer already gives part of that. (An earlier version of this
-# chapter trained every depth for the same number of steps, chosen on validation
-# loss, and found depth hurting: the deeper stacks had not finished learning.) The
-# residual connections, on the other hand, change little at these depths: the plain
-# and the residual three-layer stacks score about the same and need about as many
-# passes. Skip connections earn their keep in deeper stacks than these:
+# Trained until their validation score stops improving, the deeper stacks score a
+# little higher: the deepest residual stack beats the single layer in both seeds
+# (asserted), by about a hundredth of macro F1, and it got there in no more passes;
+# each pass costs it several times as much, though (8.6). With two seeds and a
+# margin this small, read it as "depth helps a little here", not as a law. The
+# residual connections change little at these depths: the plain and the residual
+# three-layer stacks score about the same and need about as many passes. Skip connections earn their keep in deeper stacks than these:
 # {cite:t}`wu2016google` found plain stacks training well up to four layers,
 # barely at six and poorly beyond eight, and added residual connections to reach
 # their eight-layer translation model.
@@ -465,12 +482,14 @@ seconds |= {name: np.mean([kind_histories[name, s].seconds for s in size["seeds"
             for name in CLASSIFIERS}
 
 # %% [markdown]
-# Three plays and one test play per kind make this a hard test: a speech from
-# *Hamlet* is judged against what the tragedies of the training split sound like.
-# Over the seeds, both biLSTM classifiers beat the bag of words in every seed
-# (asserted): the order of the words carries something about the kind of play that
-# their counts do not, though not much. Which summary is better, the final states
-# or the mean of all states, the seeds do not tell: their ranges overlap.
+# Three test plays, one per kind, make this a hard test: a speech from *Hamlet* is
+# judged against what the tragedies of the training split sound like, and the
+# seeds cannot show how much the scores would move with other test plays. Both
+# biLSTM classifiers beat the bag of words in every seed (asserted). That they read
+# the words in order is one difference; they also learn word vectors and have more
+# capacity, so this does not isolate the value of order. Which summary is better,
+# the final states or the mean of all states, the seeds do not tell: their ranges
+# overlap.
 
 # %%
 if setup.profile != "smoke":
@@ -512,12 +531,13 @@ print(f"{len(headline)} numbers written to {path.name} after {timer.seconds:.1f}
 # %% [markdown]
 # ## Exercises
 #
-# 1. **Where the line ends.** Give the left-to-right tagger one extra input per
-#    word: 1 at the line's last word, else 0. How much of the bidirectional
-#    tagger's advantage is left?
+# 1. **Direction or width?** Train a left-to-right tagger with 128 units, as wide
+#    as the bidirectional one's states. Then give it one extra input per word: 1 at
+#    the line's last word, else 0. How much of the bidirectional tagger's advantage
+#    is left after each change?
 # 2. **Commas in context.** Collect the test commas the best tagger misses. Are
 #    they before "and", after a vocative, inside a list?
 # 3. **A deeper classifier.** Stack two layers in the play-kind classifier. Does
-#    depth help a task with so few examples per label?
+#    depth help a task with so few training plays per kind (6, 9 and 4)?
 # 4. **Graded assignment.** A masked, padded bidirectional LSTM layer from scratch
 #    (assignment `08_bilstm`).

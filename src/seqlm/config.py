@@ -310,8 +310,9 @@ SIZES = MappingProxyType({
         # `samples` negatives of the sampled softmax, windows of `bilm_bptt` tokens in
         # `bilm_batch_size` streams, trained with `bilm_train` on the first `bilm_tokens`
         # unpunctuated training tokens (None: all); taggers as in Chapter 8 on `fractions`
-        # of the first `train_lines` labelled lines, `seeds[fraction]` seeds each, each
-        # trained with `tag_train` for at most `passes[fraction]` passes over its lines
+        # of `train_lines` labelled lines spread over the training plays (None: all),
+        # `seeds[fraction]` seeds each, each trained with `tag_train` for at most
+        # `passes[fraction]` passes over its lines
         # (evaluated twice a pass, at most every `min_eval_every` steps, kept and
         # stopped early on valid macro F1 over `valid_lines`), tested on `eval_lines`
         # (None: all)
@@ -320,7 +321,7 @@ SIZES = MappingProxyType({
                       bilm_train=TrainConfig(steps=10, lr=3e-3, eval_every=5, eval_batches=2),
                       train_lines=300, valid_lines=100, eval_lines=100, fractions=(0.1, 1.0),
                       seeds={0.1: 1, 1.0: 1}, passes={0.1: 2, 1.0: 1}, min_eval_every=5,
-                      tag_train=TrainConfig(steps=1, lr=3e-3, patience=4),
+                      tag_train=TrainConfig(steps=1, lr=3e-3, patience=3),
                       batch_size=16, embed_size=16, hidden_size=16, dropout=0.2,
                       neighbour_lines=300),
         "cpu": dict(bilm_size=128, samples=512, bilm_batch_size=32, bilm_bptt=35,
@@ -329,9 +330,9 @@ SIZES = MappingProxyType({
                                            eval_batches=20, schedule="cosine"),
                     train_lines=10_000, valid_lines=2_000, eval_lines=None,
                     fractions=(0.01, 0.1, 1.0), seeds={0.01: 5, 0.1: 3, 1.0: 3},
-                    passes={0.01: 150, 0.1: 30, 1.0: 10}, min_eval_every=40,
-                    tag_train=TrainConfig(steps=1, lr=3e-3, patience=4),
-                    batch_size=32, embed_size=64, hidden_size=64, dropout=0.2,
+                    passes={0.01: 300, 0.1: 40, 1.0: 12}, min_eval_every=40,
+                    tag_train=TrainConfig(steps=1, lr=3e-3, patience=3),
+                    batch_size=64, embed_size=64, hidden_size=64, dropout=0.2,
                     neighbour_lines=3000),
         "full": dict(bilm_size=512, samples=2048, bilm_batch_size=64, bilm_bptt=35,
                      bilm_tokens=None, eval_tokens=None,
@@ -339,8 +340,8 @@ SIZES = MappingProxyType({
                                             eval_batches=50, schedule="cosine", warmup=200),
                      train_lines=None, valid_lines=None, eval_lines=None,
                      fractions=(0.01, 0.1, 1.0), seeds={0.01: 5, 0.1: 3, 1.0: 3},
-                     passes={0.01: 100, 0.1: 20, 1.0: 8}, min_eval_every=50,
-                     tag_train=TrainConfig(steps=1, lr=2e-3, patience=4),
+                     passes={0.01: 300, 0.1: 40, 1.0: 12}, min_eval_every=50,
+                     tag_train=TrainConfig(steps=1, lr=2e-3, patience=3),
                      batch_size=64, embed_size=128, hidden_size=256, dropout=0.3,
                      neighbour_lines=10_000),
     },

@@ -53,6 +53,9 @@ class Highway(nn.Module):
         return x
 
 
+FILTERS = ((1, 32), (2, 32), (3, 64), (4, 64), (5, 64))   # (width, count) of CharCNN's filters
+
+
 class CharCNN(nn.Module):
     """A word's vector from its spelling (Kim et al. 2016): embed the characters
     ``<w> c_1 … c_n </w>`` (char_size each), convolve with filters of several widths,
@@ -65,8 +68,7 @@ class CharCNN(nn.Module):
     distinct word of a batch is computed once."""
 
     def __init__(self, table, output_size: int, char_size: int = 16,
-                 filters: tuple[tuple[int, int], ...] = ((1, 32), (2, 32), (3, 64), (4, 64),
-                                                         (5, 64)), highway_layers: int = 1):
+                 filters: tuple[tuple[int, int], ...] = FILTERS, highway_layers: int = 1):
         super().__init__()
         self.register_buffer("spellings", table.spellings.clone(), persistent=False)
         self.chars = nn.Embedding(table.alphabet_size, char_size, padding_idx=0)
@@ -227,9 +229,10 @@ class ScalarMix(nn.Module):
         ELMo_t = γ Σ_{j=0}^{n_L} λ_j h_{t,j},        λ = softmax(ω)
 
     with ω (n_L + 1,) and γ learned by the task (ω starts at 0: an equal mix; γ at 1).
-    With ``layer_norm`` each h_j is first normalised to mean 0 and variance 1 over its
-    features and the real tokens of the batch (``mask``). Layers: a list of n_L + 1 tensors
-    (…, D) -> (…, D)."""
+    With ``layer_norm`` each h_{t,j} is first normalised to mean 0 and variance 1 over its
+    own features (layer normalisation without a learned scale, Ba et al. 2016), so that
+    layers of different spreads start on an equal footing and a token's vector does not
+    depend on the rest of its batch. Layers: a list of n_L + 1 tensors (…, D) -> (…, D)."""
 
     def __init__(self, num_layers: int, layer_norm: bool = False):
         super().__init__()
@@ -243,22 +246,12 @@ class ScalarMix(nn.Module):
         """λ = softmax(ω), the share of each layer."""
         return torch.softmax(self.omega, 0)
 
-    def forward(self, layers: list[torch.Tensor], mask: torch.Tensor | None = None):
+    def forward(self, layers: list[torch.Tensor]):
         if len(layers) != len(self.omega):
             raise ValueError(f"expected {len(self.omega)} layers, got {len(layers)}")
         if self.layer_norm:
-            layers = [_normalise(h, mask) for h in layers]
-        return self.gamma * sum(s * h for s, h in zip(self.weights(), layers))
-
-
-def _normalise(h: torch.Tensor, mask: torch.Tensor | None, eps: float = 1e-12) -> torch.Tensor:
-    """h (…, D) to mean 0, variance 1 over the real tokens' features (mask (…,) True)."""
-    keep = torch.ones(h.shape[:-1], dtype=torch.bool, device=h.device) if mask is None else mask
-    weight = keep[..., None].to(h.dtype)
-    n = weight.sum() * h.shape[-1]
-    mean = (h * weight).sum() / n
-    variance = (((h - mean) * weight) ** 2).sum() / n
-    return (h - mean) / torch.sqrt(variance + eps)
+            layers = [F.layer_norm(h, h.shape[-1:]) for h in layers]
+        return self.gamma * sum(lam * h for lam, h in zip(self.weights(), layers))
 
 
 class FrozenBiLM:
@@ -375,4 +368,4 @@ class ElmoInput(nn.Module):
             return torch.cat([learned, layers[0]], -1)
         if self.layer is not None:
             return torch.cat([learned, layers[self.layer]], -1)
-        return torch.cat([learned, self.mix(layers, x != self.pad_id)], -1)
+        return torch.cat([learned, self.mix(layers)], -1)
