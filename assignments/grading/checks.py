@@ -356,6 +356,7 @@ class Verdict:
     status: str            # one of STATUSES
     message: str = ""
     details: list[str] = field(default_factory=list)
+    seconds: float = 0.0   # how long the part's test cell ran in the kernel
 
 
 def judge(part: Part, cases: list[Case], answers: list, max_points: float) -> Verdict:

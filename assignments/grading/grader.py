@@ -203,9 +203,10 @@ def grade_notebook(task: assignments_.Assignment, student: str, notebook: str,
     code = _code_cells(cells)
     for p in parts:
         run = runs[by_id[p.grade_id]]
-        verdict = _verdict(task, p, cases[p.grade_id], run)
-        result.verdicts.append(_banned(task, p, cells[by_id[p.grade_id]], code, setup)
-                               or verdict)
+        verdict = _banned(task, p, cells[by_id[p.grade_id]], code, setup) or \
+            _verdict(task, p, cases[p.grade_id], run)
+        verdict.seconds = run.seconds if run is not None else 0.0
+        result.verdicts.append(verdict)
     hidden = task.hidden_lines
     for v in result.verdicts:
         v.message = feedback.scrub_message(v.message, hidden)
