@@ -159,8 +159,8 @@ check_close(small[2], torch.arange(6.0, dtype=torch.float64), "the given weights
 # 1. `generator = torch.Generator().manual_seed(seed)`; draw the embedding from
 #    $N(0, 0.1^2)$, then every other weight uniform in $\pm 1/\sqrt{H}$ (as `torch.nn`
 #    does; $b_o = 0$), all from the generator; `_, V = shakespeare_chars()` gives |V|;
-# 2. at each of `steps` steps draw `x, y = char_batch(32, 32, generator)` (windows of 32
-#    characters and the characters that follow each), run your GRU from $h_0 = 0$, and
+# 2. at each of `steps` steps draw `x, y = char_batch(64, 16, generator)` (64 windows of
+#    16 characters and the characters that follow each), run your GRU from $h_0 = 0$, and
 #    take an Adam step (learning rate 0.01) on the mean cross-entropy of the next
 #    characters. Autograd and `torch.optim` are fine here.
 #
@@ -192,9 +192,9 @@ def train_cho_gru(hidden_size, steps, seed):
         p.requires_grad_()
     optimizer = torch.optim.Adam(w.values(), lr=0.01)
     for _ in range(steps):
-        x, y = char_batch(32, 32, generator)
-        inputs, h, states = w["embedding"][x], torch.zeros(32, H), []
-        for t in range(32):
+        x, y = char_batch(64, 16, generator)
+        inputs, h, states = w["embedding"][x], torch.zeros(64, H), []
+        for t in range(16):
             h = cho_step(inputs[:, t], h, w)
             states.append(h)
         logits = torch.stack(states, dim=1) @ w["W_ho"].T + w["b_o"]       # (B, T, |V|)
