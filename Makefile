@@ -69,11 +69,12 @@ assignments: install
 	$(PYTHON) assignments/course.py release --source "$(SOURCE)"
 
 # Grade SUBMISSIONS/<student>/<assignment>/*.ipynb, each notebook in a bubblewrap sandbox,
-# into GRADES/grades.csv, reports/ and feedback/.
+# JOBS of them at once (each with cores ÷ JOBS threads), into GRADES/grades.csv, reports/
+# and feedback/.
 GRADES ?= _build/grades
 grade: install
-	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder> [SOURCE=<folder>] [GRADES=<folder>]"; exit 2; }
-	$(PYTHON) assignments/course.py grade "$(SUBMISSIONS)" --source "$(SOURCE)" --out "$(GRADES)"
+	@test -n "$(SUBMISSIONS)" || { echo "usage: make grade SUBMISSIONS=<folder> [JOBS=<n>] [SOURCE=<folder>] [GRADES=<folder>]"; exit 2; }
+	$(PYTHON) assignments/course.py grade "$(SUBMISSIONS)" --source "$(SOURCE)" --out "$(GRADES)" --jobs $(JOBS)
 
 data: install
 	$(PYTHON) -m seqlm data --markdown

@@ -1,7 +1,7 @@
 """The course's assignments: release them, grade a class.
 
     python assignments/course.py release [--source DIR] [--out DIR]
-    python assignments/course.py grade SUBMISSIONS [--source DIR] [--out DIR] [--timeout S]
+    python assignments/course.py grade SUBMISSIONS [--source DIR] [--out DIR] [--jobs N]
 
 ``--source`` is the folder of assignment sources, one folder per assignment
 with its notebook and ``checks.py`` (default: ``assignments/source``, public; a
@@ -12,7 +12,8 @@ solutions, no hidden tests, no ``checks.py``) to ``--out`` (default
 
 SUBMISSIONS holds one folder per student, each with one folder per assignment:
 ``SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb``. Grading runs every
-notebook in its own sandbox (bubblewrap; see ``grading/``) and writes
+notebook in its own sandbox (bubblewrap; see ``grading/``), ``--jobs`` of them at
+once (each with cores ÷ jobs threads), and writes
 ``DIR/grades.csv`` (one row per student and assignment), ``DIR/reports/<student>.md``
 (what happened to every part), ``DIR/report.json`` and
 ``DIR/feedback/<student>/<assignment>/<notebook>.html``.
@@ -101,15 +102,22 @@ def main(argv=None) -> int:
                     help="GiB of address space one kernel may use (default 4)")
     gr.add_argument("--seed", default=None,
                     help="draw the cases from this seed (default: a fresh one per notebook)")
+    gr.add_argument("--jobs", type=int, default=1,
+                    help="notebooks graded at once, each in its own sandbox (default 1)")
+    gr.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
+                    help="a progress bar on stderr (default: unless CI or SEQLM_QUIET is set)")
     args = parser.parse_args(argv)
     if not args.source.is_dir():
         parser.error(f"--source {args.source} is not a folder")
     if args.command == "release":
         print(f"released to {release(args.source.resolve(), args.out.resolve())}")
         return 0
+    if not 1 <= args.jobs <= sandbox.MAX_SLOTS:
+        parser.error(f"--jobs is 1 … {sandbox.MAX_SLOTS}, got {args.jobs}")
     limits = sandbox.Limits(memory=int(args.memory * (1 << 30)))
     settings = grader.Settings(cell_timeout=args.timeout, notebook_timeout=args.notebook_timeout,
-                               limits=limits, seed=args.seed)
+                               limits=limits, seed=args.seed, jobs=args.jobs,
+                               progress=args.progress)
     try:
         out = grader.grade(args.source.resolve(), args.submissions.resolve(), args.out.resolve(),
                            settings)

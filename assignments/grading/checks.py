@@ -21,8 +21,19 @@ A case passes when the student's answer is the reference: a number within
 tensor of the same shape (and dtype, with ``dtype=True``) whose every element
 is within that tolerance; a list or tuple of answers, each passing; a dict with
 at least the reference's keys, each passing; for :class:`Raises`, an exception
-of that class. A part passes when every case passes, and then scores all its
-points; otherwise none.
+of that class; for :class:`Outcome`, an answer its test accepts (a part that
+trains a model: the grader loads the returned weights and measures them on data
+it draws). A part passes when every case passes, and then scores all its points;
+otherwise none.
+
+A part may also name what its answer must not use (``bans``): modules, functions
+or attribute chains (``"torch.autograd"``, ``"torch.nn.LSTMCell"``, ``"seqlm"``), or
+any attribute of a name (``".backward"``); ``allow`` exempts what the notebook
+itself hands out (``"seqlm.exercises.adding_problem"``). The grader reads the
+submitted code once the kernel is gone (:mod:`grading.bans`) and fails the part,
+naming the banned call, whatever its answers were::
+
+    @part("test_lstm_backward", atol=1e-10, bans=("torch.autograd", ".backward", "seqlm"))
 """
 
 from __future__ import annotations
@@ -51,6 +62,17 @@ class Case:
     call: str                  # how feedback names it: "add_k('lord', 'my', counts, k=0.3)"
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """The reference is a test of the answer, not a value: ``test(answer)`` returns None
+    when the answer passes, else why it does not. It runs in the grader's process on the
+    answer as the kernel returned it, tensors as torch tensors (float64 or int64);
+    ``expects`` says in feedback what was asked for."""
+
+    test: Callable[[Any], str | None]
+    expects: str
+
+
 @dataclass
 class Part:
     grade_id: str
@@ -58,6 +80,8 @@ class Part:
     atol: float = 0.0
     rtol: float = 0.0
     dtype: bool = False        # tensors must have the reference's dtype
+    bans: tuple[str, ...] = ()     # what the answer's code must not use (grading.bans)
+    allow: tuple[str, ...] = ()    # exceptions to the bans (what the notebook hands out)
 
     def cases(self, seed: str) -> list[Case]:
         """This part's cases for one run: the same seed draws the same cases."""
@@ -67,10 +91,11 @@ class Part:
         return cases
 
 
-def part(grade_id: str, *, atol: float = 0.0, rtol: float = 0.0, dtype: bool = False):
+def part(grade_id: str, *, atol: float = 0.0, rtol: float = 0.0, dtype: bool = False,
+         bans=(), allow=()):
     """Decorate a draw function ``f(rng) -> list[Case]`` into the checks of ``grade_id``."""
     def wrap(draw):
-        return Part(grade_id, draw, atol, rtol, dtype)
+        return Part(grade_id, draw, atol, rtol, dtype, tuple(bans), tuple(allow))
     return wrap
 
 
@@ -216,9 +241,35 @@ def _what(got) -> str:
     return f"a {type(got).__name__}"
 
 
+def as_torch(value):
+    """An answer read back from the kernel with its tensors as torch tensors (floating
+    point as float64, integers as int64, booleans as bool): what an :class:`Outcome`
+    tests."""
+    import torch
+
+    if isinstance(value, Tensor):
+        kind = (torch.bool if value.dtype == "bool" else
+                torch.float64 if any(k in value.dtype for k in ("float", "bfloat"))
+                else torch.int64)
+        return torch.tensor(value.data, dtype=kind).reshape(value.shape)
+    if isinstance(value, list):
+        return [as_torch(v) for v in value]
+    if isinstance(value, dict):
+        return {k: as_torch(v) for k, v in value.items()}
+    return value
+
+
 def compare(got, want, part: Part, where: str = "") -> str | None:
     """None if ``got`` (read back from the kernel) passes for ``want``, else why not."""
     at = f"{where}: " if where else ""
+    if isinstance(want, Outcome):
+        if isinstance(got, Error):
+            return f"{at}raised {_error(got)}"
+        try:
+            why = want.test(as_torch(got))
+        except Exception as error:  # noqa: BLE001 - an answer of the wrong kind
+            why = f"the answer cannot be used: {type(error).__name__}: {error}"[:500]
+        return None if why is None else f"{at}{why}; expected {want.expects}"
     if isinstance(want, Raises):
         if isinstance(got, Error) and want.error.__name__ in got.types:
             return None
@@ -305,6 +356,7 @@ class Verdict:
     status: str            # one of STATUSES
     message: str = ""
     details: list[str] = field(default_factory=list)
+    seconds: float = 0.0   # how long the part's test cell ran in the kernel
 
 
 def judge(part: Part, cases: list[Case], answers: list, max_points: float) -> Verdict:

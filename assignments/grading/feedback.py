@@ -160,8 +160,9 @@ def notebook(cells: list[dict], runs: list, verdicts: dict[str, Verdict], hidden
             if run and run.status in ("timed out", "killed", "not run"):
                 new.outputs.append(_note(f"{run.status}: {scrub_message(run.note, hidden)}"))
         out.append(new)
-    nb = nbformat.v4.new_notebook(cells=out, metadata=metadata)
-    return nb
+    for i, cell in enumerate(out):  # ids by position: the same submission, the same page
+        cell["id"] = f"cell-{i}"
+    return nbformat.v4.new_notebook(cells=out, metadata=metadata)
 
 
 def _as_text(source: str) -> str:

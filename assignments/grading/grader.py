@@ -1,4 +1,4 @@
-"""Grade a class: one student at a time, each notebook in its own sandboxed kernel.
+"""Grade a class: each notebook in its own sandboxed kernel, ``jobs`` of them at once.
 
 For every ``SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb``:
 
@@ -10,34 +10,44 @@ For every ``SUBMISSIONS/<student>/<assignment>/<notebook>.ipynb``:
    cases, never the references; each hidden test calls the student's function on
    them and hands the raw results back;
 4. once the kernel and everything it started are gone, compare the results with
-   the references (:mod:`grading.checks`) and write the feedback page.
+   the references (:mod:`grading.checks`), read the answers' code for what their
+   parts ban (:mod:`grading.bans`), and write the feedback page.
 
-When every student is graded, and only then, ``grades.csv``, ``report.json`` and
-``reports/<student>.md`` are written to the output folder, and ``feedback/``
-replaces the last run's. A kernel that dies, hangs or floods costs its student
-the parts it did not reach; the class carries on.
+With ``jobs`` > 1, that many notebooks are graded at once, each in its own sandbox
+under a uid of its own and with cores ÷ jobs threads (``seqlm.config``); the
+results are the same as one at a time, in the same order. When every notebook is
+graded, and only then, ``grades.csv``, ``report.json`` and ``reports/<student>.md``
+are written to the output folder, and ``feedback/`` replaces the last run's. A
+kernel that dies, hangs or floods costs its student the parts it did not reach,
+and a failure of the grader itself on one notebook costs only that notebook; the
+class carries on.
 """
 
 from __future__ import annotations
 
 import csv
+import importlib.machinery
 import json
 import os
+import queue
 import secrets
 import shutil
 import sys
 import tempfile
+import threading
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import assignment as assignments_
-from . import feedback, kernel, sandbox
+from . import bans, feedback, kernel, sandbox
 from .checks import OtherPart, Unreadable, Verdict, encode_cases, judge, read_answers
 
 NOTEBOOK_BYTES = 50 << 20     # a submitted notebook larger than this is not run
 CASES_PATH = "/grading/cases.json"
+MAX_KERNEL_THREADS = 16       # threads of torch in one kernel (they count as processes)
 
 
 @dataclass
@@ -46,6 +56,8 @@ class Settings:
     notebook_timeout: float = 900     # seconds one notebook may run, all cells together
     limits: sandbox.Limits = field(default_factory=sandbox.Limits)
     seed: str | None = None           # None: a fresh one per run (drawn here, recorded)
+    jobs: int = 1                     # notebooks graded at once, each in its own sandbox
+    progress: bool | None = None      # a progress bar; None: unless quiet (seqlm.config)
 
 
 @dataclass
@@ -67,8 +79,36 @@ class Result:
         return sum(v.max_points for v in self.verdicts)
 
 
-def _kernel_setup(source: Path, extra_hidden: list[Path]):
+@dataclass(frozen=True)
+class KernelSetup:
     """What every kernel binds read-only, its environment, and what it must not see."""
+
+    read_only: list[Path]
+    env: dict[str, str]
+    hide: list[Path]
+
+    def installed(self, module: str) -> bool:
+        """Whether a top-level module can be imported from what the kernel sees."""
+        seen = [r.resolve() for r in self.read_only]
+        paths = [p for p in sys.path if p and any(
+            Path(p).resolve().is_relative_to(r) for r in seen)]
+        return importlib.machinery.PathFinder.find_spec(module, paths) is not None
+
+
+def kernel_threads(jobs: int, limits: sandbox.Limits) -> dict[str, str]:
+    """The threads of a kernel that runs beside ``jobs - 1`` others: cores ÷ jobs
+    (``seqlm.config.worker_environment``; every core for one alone), at most what its
+    limit on processes leaves room for."""
+    from seqlm import config
+
+    settings = config.worker_environment(jobs) or {"OMP_WAIT_POLICY": "PASSIVE"}
+    wanted = int(settings.get("OMP_NUM_THREADS", config.threads_per_worker(jobs)))
+    threads = str(max(1, min(wanted, MAX_KERNEL_THREADS, limits.processes // 4)))
+    return {**settings, "OMP_NUM_THREADS": threads, "MKL_NUM_THREADS": threads,
+            "OPENBLAS_NUM_THREADS": threads}
+
+
+def _kernel_setup(source: Path, extra_hidden: list[Path], settings: Settings) -> KernelSetup:
     import seqlm
     from seqlm import data, exercises
 
@@ -79,15 +119,16 @@ def _kernel_setup(source: Path, extra_hidden: list[Path]):
     env = {"PATH": f"{Path(sys.executable).parent}:/usr/local/bin:/usr/bin:/bin",
            "HOME": "/tmp", "LANG": "C.UTF-8", "PYTHONPATH": str(package_root),
            "SEQLM_CACHE": str(cache), exercises.CASES_ENV: CASES_PATH,
-           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           **kernel_threads(settings.jobs, settings.limits),
            "MPLBACKEND": "Agg", "MPLCONFIGDIR": "/tmp/matplotlib", "IPYTHONDIR": "/tmp/ipython",
            "PYTHONDONTWRITEBYTECODE": "1"}
     hide = [source.resolve(), *[p.resolve() for p in extra_hidden]]
-    return read_only, env, hide
+    return KernelSetup(read_only, env, hide)
 
 
 def grade_notebook(task: assignments_.Assignment, student: str, notebook: str,
-                   submitted: Path | None, run_dir: Path, settings: Settings, setup) -> tuple:
+                   submitted: Path | None, run_dir: Path, settings: Settings,
+                   setup: KernelSetup, uid: int = sandbox.NOBODY) -> tuple:
     """One notebook of one student: returns (Result, feedback HTML or None)."""
     started = time.monotonic()
     seed = settings.seed or secrets.token_hex(8)
@@ -116,12 +157,12 @@ def grade_notebook(task: assignments_.Assignment, student: str, notebook: str,
     shutil.copyfile(submitted, copy)
     for path in (run_dir / "cases.json", copy):
         path.chmod(0o644)
-    read_only, env, hide = setup
     runs: list[kernel.CellRun | None] = [None] * len(cells)
     deadline = time.monotonic() + settings.notebook_timeout
     box = kernel.SandboxedKernel(run_dir, files={f"{sandbox.HOME}/{notebook}": copy,
                                                  CASES_PATH: run_dir / "cases.json"},
-                                 env=env, read_only=read_only, limits=settings.limits, hide=hide)
+                                 env=setup.env, read_only=setup.read_only,
+                                 limits=settings.limits, hide=setup.hide, uid=uid)
     try:
         with box:
             stopped = None
@@ -159,9 +200,13 @@ def grade_notebook(task: assignments_.Assignment, student: str, notebook: str,
                 if r is None and c["cell_type"] == "code" else r for r, c in zip(runs, cells)]
     # The sandbox and every process in it are gone: only now are the answers read.
     by_id = {assignments_.nbgrader_meta(c).get("grade_id"): i for i, c in enumerate(cells)}
+    code = _code_cells(cells)
     for p in parts:
         run = runs[by_id[p.grade_id]]
-        result.verdicts.append(_verdict(task, p, cases[p.grade_id], run))
+        verdict = _banned(task, p, cells[by_id[p.grade_id]], code, setup) or \
+            _verdict(task, p, cases[p.grade_id], run)
+        verdict.seconds = run.seconds if run is not None else 0.0
+        result.verdicts.append(verdict)
     hidden = task.hidden_lines
     for v in result.verdicts:
         v.message = feedback.scrub_message(v.message, hidden)
@@ -202,6 +247,37 @@ def _verdict(task, graded, cases, run: kernel.CellRun | None) -> Verdict:
                    f"the test cell stopped before its hidden tests answered{why}"[:600])
 
 
+def _code_cells(cells: list[dict]) -> list[bans.Cell]:
+    """The notebook's code cells as :mod:`grading.bans` reads them: whose code each is."""
+    out, last = [], None
+    for cell in cells:
+        meta = assignments_.nbgrader_meta(cell)
+        gid = meta.get("grade_id")
+        if cell["cell_type"] == "code":
+            if meta.get("solution"):
+                out.append(bans.Cell(cell["source"], True, f"the answer cell {gid}"))
+            elif not gid:
+                where = f" after {last}" if last else ""
+                out.append(bans.Cell(cell["source"], True, f"the cell you added{where}"))
+            else:
+                out.append(bans.Cell(cell["source"], False, gid))
+        last = gid or last
+    return out
+
+
+def _banned(task, graded, test_cell: dict, code: list[bans.Cell], setup: KernelSetup):
+    """A failed verdict when the part's answer uses what its part bans; else None."""
+    part = task.checks[graded.grade_id]
+    rules = bans.Bans(part.bans, part.allow)
+    if not rules:
+        return None
+    hidden = "\n".join(assignments_.HIDDEN_BLOCK.findall(assignments_.source_text(test_cell)))
+    found = bans.violations(code, hidden, rules, setup.installed)
+    if not found:
+        return None
+    return Verdict(graded.grade_id, 0, graded.points, "failed", found[0], found)
+
+
 def _submissions(folder: Path, known: list[str]) -> list[tuple[str, str, Path]]:
     found = []
     for student in sorted(p for p in folder.iterdir() if p.is_dir()):
@@ -231,42 +307,96 @@ def grade(source: Path, submissions: Path, out: Path, settings: Settings | None 
     """Grade every submission under ``submissions``; write the results to ``out``."""
     settings = settings or Settings()
     sandbox.probe()  # no sandbox, no grading: never run a student's code unconfined
+    uids = sandbox.slot_uids(settings.jobs)
     if not submissions.is_dir():
         raise SystemExit(f"SUBMISSIONS={submissions} is not a folder")
     known = assignments_.assignments(source)
     found = _submissions(submissions, known)
     tasks = {name: assignments_.load(source, name) for name in sorted({a for _, a, _ in found})}
-    setup = _kernel_setup(source, [out, submissions, Path(__file__).resolve().parent.parent])
-    results: list[Result] = []
+    setup = _kernel_setup(source, [out, submissions, Path(__file__).resolve().parent.parent],
+                          settings)
+    todo = [(student, tasks[name], folder, notebook)
+            for student, name, folder in found for notebook in tasks[name].notebooks]
     with tempfile.TemporaryDirectory(prefix="seqlm-grading-") as tmp:
         staging = Path(tmp) / "feedback"
-        for n, (student, name, folder) in enumerate(found):
-            task = tasks[name]
-            for notebook in task.notebooks:
-                submitted, note = _submitted(folder, notebook, task)
-                run_dir = Path(tmp) / f"run{n}-{Path(notebook).stem}"
-                try:
-                    result, page = grade_notebook(task, student, notebook, submitted, run_dir,
-                                                  settings, setup)
-                except Exception:  # a bug of the grader's: this student still gets a row
-                    failed = [Verdict(p.grade_id, 0, p.points, "errored",
-                                      "the grader failed; see the report")
-                              for p in task.parts_of(notebook)]
-                    result = Result(student, name, notebook, settings.seed or "", failed)
-                    page = None
-                    result.notes.append("the grader failed:\n" + traceback.format_exc()[-2000:])
-                shutil.rmtree(run_dir, ignore_errors=True)
-                if note:
-                    result.notes.insert(0, note)
-                results.append(result)
-                if page is not None:
-                    target = staging / student / name / f"{Path(notebook).stem}.html"
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    target.write_text(page, encoding="utf-8")
-                print(f"{student} {name}: {result.score:g} / {result.max_score:g} "
-                      + " ".join(f"{v.grade_id}={v.status}" for v in result.verdicts), flush=True)
+        slots: queue.Queue[int] = queue.Queue()
+        for uid in uids:
+            slots.put(uid)
+        lock = threading.Lock()
+
+        def one(n: int) -> Result:
+            student, task, folder, notebook = todo[n]
+            uid = slots.get()
+            try:
+                return _grade_one(task, student, folder, notebook, Path(tmp) / f"run{n}",
+                                  settings, setup, uid, staging, lock)
+            finally:
+                slots.put(uid)
+
+        results: list[Result | None] = [None] * len(todo)
+        with _Progress(len(todo), settings.progress) as progress, \
+                ThreadPoolExecutor(settings.jobs, thread_name_prefix="grading") as pool:
+            futures = {pool.submit(one, n): n for n in range(len(todo))}
+            for future in as_completed(futures):
+                result = results[futures[future]] = future.result()
+                progress.done(f"{result.student} {result.assignment}: {result.score:g} / "
+                              f"{result.max_score:g} " + " ".join(
+                                  f"{v.grade_id}={v.status}" for v in result.verdicts))
         _write(out, results, tasks, staging)
     return out
+
+
+def _grade_one(task, student: str, folder: Path, notebook: str, run_dir: Path,
+               settings: Settings, setup: KernelSetup, uid: int, staging: Path,
+               lock: threading.Lock) -> Result:
+    """One notebook, whatever happens: a failure of the grader's own costs this row only."""
+    submitted, note = _submitted(folder, notebook, task)
+    try:
+        result, page = grade_notebook(task, student, notebook, submitted, run_dir, settings,
+                                      setup, uid)
+    except Exception:  # a bug of the grader's: this student still gets a row
+        failed = [Verdict(p.grade_id, 0, p.points, "errored", "the grader failed; see the report")
+                  for p in task.parts_of(notebook)]
+        result = Result(student, task.name, notebook, settings.seed or "", failed)
+        page = None
+        result.notes.append("the grader failed:\n" + traceback.format_exc()[-2000:])
+    shutil.rmtree(run_dir, ignore_errors=True)
+    if note:
+        result.notes.insert(0, note)
+    if page is not None:
+        target = staging / student / task.name / f"{Path(notebook).stem}.html"
+        with lock:
+            target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(page, encoding="utf-8")
+    return result
+
+
+class _Progress:
+    """A bar on stderr (notebooks graded, their rate, the time left) and one line per
+    notebook on stdout; only the lines when nobody watches (``seqlm.config.resolve_quiet``)."""
+
+    def __init__(self, total: int, show: bool | None):
+        from seqlm import config
+
+        self.bar = None
+        if show if show is not None else not config.resolve_quiet():
+            from tqdm import tqdm
+
+            self.bar = tqdm(total=total, unit="notebook", file=sys.stderr, dynamic_ncols=True)
+
+    def done(self, line: str) -> None:
+        if self.bar is None:
+            print(line, flush=True)
+            return
+        self.bar.write(line, file=sys.stdout)
+        self.bar.update()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.bar is not None:
+            self.bar.close()
 
 
 def _write(out: Path, results: list[Result], tasks: dict, staging: Path) -> None:

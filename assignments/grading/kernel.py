@@ -146,10 +146,11 @@ class SandboxedKernel:
     """
 
     def __init__(self, run_dir: Path, *, files: dict[str, Path], env: dict[str, str],
-                 read_only: list[Path], limits: sandbox.Limits, hide: list[Path] = ()):
+                 read_only: list[Path], limits: sandbox.Limits, hide: list[Path] = (),
+                 uid: int = sandbox.NOBODY):
         self.run_dir = run_dir
         self.channel = run_dir / "channel"
-        sandbox.prepare_channel(self.channel)
+        sandbox.prepare_channel(self.channel, uid)
         connection = self.channel / "kernel.json"
         self.info = {"transport": "ipc", "ip": str(self.channel / "kernel"),
                      "key": secrets.token_hex(32), "signature_scheme": "hmac-sha256",
@@ -158,12 +159,12 @@ class SandboxedKernel:
                         enumerate(("shell", "iopub", "stdin", "control", "hb"), start=1)}}
         connection.write_text(json.dumps(self.info))
         if os.geteuid() == 0:
-            os.chown(connection, sandbox.NOBODY, sandbox.NOBODY)
+            os.chown(connection, uid, uid)
         connection.chmod(0o600)
         argv = [sys.executable, "-m", "ipykernel_launcher", "-f", str(connection),
                 "--HistoryManager.enabled=False", "--IPKernelApp.log_level=WARN"]
         command = sandbox.command(argv, read_only=read_only, channel=self.channel, files=files,
-                                  env=env, limits=limits, hide=list(hide))
+                                  env=env, limits=limits, hide=list(hide), uid=uid)
         self.box = sandbox.Sandbox(command, run_dir / "kernel.log")
         self.client = None
 

@@ -10,7 +10,10 @@ channel, where the kernel's IPC sockets live (Jupyter's ``ipc`` transport: a
 kernel without a network cannot be reached over loopback TCP). The kernel runs
 as ``nobody`` (uid 65534) with no capabilities and ``no_new_privs`` (``setpriv``
 drops root *inside* the sandbox: ``bwrap --uid`` as root would keep root's
-access to 0600 files), under resource limits (``prlimit``). When the sandbox's
+access to 0600 files), under resource limits (``prlimit``). Sandboxes that run
+side by side each get a uid of their own (:func:`slot_uid`: 65534, 65533, …),
+because the limit on processes counts every process of a uid on the machine:
+one kernel that forks without end cannot starve the others. When the sandbox's
 first process ends, or the grader kills it, or the grader dies, the kernel tears
 down its PID namespace: no process a student started survives the run.
 
@@ -30,6 +33,7 @@ from pathlib import Path
 
 NOBODY = 65534
 HOME = "/home/student"
+MAX_SLOTS = 64              # sandboxes side by side: uids 65534 down to 65471
 
 # Read-only from the host, when they exist: what any dynamically linked program needs.
 SYSTEM = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
@@ -85,6 +89,29 @@ class Limits:
                 f"--nofile={self.open_files}", "--core=0"]
 
 
+def slot_uid(slot: int) -> int:
+    """The uid of the sandboxes of one grading slot (0 … MAX_SLOTS - 1): ``nobody`` for
+    the first, then the uids below it, which must not belong to anyone on this machine."""
+    import pwd
+
+    if not 0 <= slot < MAX_SLOTS:
+        raise ValueError(f"a grading slot is 0 … {MAX_SLOTS - 1}, got {slot}")
+    uid = NOBODY - slot
+    if slot:
+        try:
+            owner = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            return uid
+        raise SandboxUnavailable(f"uid {uid} belongs to {owner!r}: grading {slot + 1} "
+                                 f"notebooks at once needs the uids {NOBODY - slot}…{NOBODY} "
+                                 "unused; grade with fewer jobs")
+    return uid
+
+
+def slot_uids(slots: int) -> list[int]:
+    return [slot_uid(k) for k in range(slots)]
+
+
 def python_paths() -> list[Path]:
     """The Python installation this process runs, with every folder it imports from."""
     import site
@@ -102,7 +129,8 @@ def _inside(path: Path, folders) -> bool:
 
 
 def command(argv: list[str], *, read_only: list[Path], channel: Path, files: dict[str, Path],
-            env: dict[str, str], limits: Limits, hide: list[Path] = ()) -> list[str]:
+            env: dict[str, str], limits: Limits, hide: list[Path] = (),
+            uid: int = NOBODY) -> list[str]:
     """The bwrap command line that runs ``argv`` in a fresh sandbox.
 
     ``read_only`` folders are bound at their own paths, read-only; ``channel`` is the
@@ -111,7 +139,7 @@ def command(argv: list[str], *, read_only: list[Path], channel: Path, files: dic
     given paths inside (the home directory, :data:`HOME`, is the command's working
     directory: a size-limited tmpfs that the sandbox's user may write); ``hide`` are
     folders that must not be seen even if a read-only folder contains them (an
-    empty tmpfs covers each).
+    empty tmpfs covers each). Run as root, the command runs as ``uid`` (and its group).
     """
     found = tools()
     binds = [Path(p) for p in SYSTEM if Path(p).exists()]
@@ -161,28 +189,33 @@ def command(argv: list[str], *, read_only: list[Path], channel: Path, files: dic
         args += ["--setenv", key, value]
     args += ["--chdir", HOME, "--", found["prlimit"], *limits.prlimit(), "--"]
     if os.geteuid() == 0:
-        args += [found["setpriv"], f"--reuid={NOBODY}", f"--regid={NOBODY}", "--clear-groups",
+        args += [found["setpriv"], f"--reuid={uid}", f"--regid={uid}", "--clear-groups",
                  "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--"]
     return args + list(argv)
 
 
-def nobody_processes() -> set[int]:
-    """The processes of the sandbox's user on this machine (none of a sandbox outlives it)."""
+def sandbox_processes(uids=(NOBODY,)) -> set[int]:
+    """The processes of the sandboxes' users on this machine (none of a sandbox outlives
+    it)."""
     found = set()
     for entry in Path("/proc").iterdir():
         try:
-            if entry.name.isdigit() and entry.stat().st_uid == NOBODY:
+            if entry.name.isdigit() and entry.stat().st_uid in uids:
                 found.add(int(entry.name))
         except OSError:
             pass
     return found
 
 
-def prepare_channel(channel: Path) -> None:
+def nobody_processes() -> set[int]:
+    return sandbox_processes((NOBODY,))
+
+
+def prepare_channel(channel: Path, uid: int = NOBODY) -> None:
     """The shared folder, writable by the kernel's user until :func:`seal_channel`."""
     channel.mkdir(mode=0o700)
     if os.geteuid() == 0:
-        os.chown(channel, NOBODY, NOBODY)
+        os.chown(channel, uid, uid)
 
 
 def seal_channel(channel: Path) -> None:

@@ -142,6 +142,226 @@ def elman_rnn(weights: dict):
     return torch_layer("rnn", weights)
 
 
+# --------------------------------------------------------------------------- Assignments 5, 6
+
+def adding_problem(batch_size: int, length: int, generator):
+    """A batch of the adding problem in Le et al.'s (2015) variant: x (B, T, 2) holds a
+    value drawn from U[0, 1] and a marker that is 1 at one step of each half of the
+    sequence; y (B,) is the sum of the two marked values. Predicting 1 scores an MSE
+    of 1/6. Drawn from the torch ``generator``: the same generator state, the same batch."""
+    import torch
+
+    B, T = batch_size, length
+    values = torch.rand(B, T, generator=generator)
+    first = torch.randint(0, T // 2, (B,), generator=generator)
+    second = torch.randint(T // 2, T, (B,), generator=generator)
+    rows = torch.arange(B)
+    markers = torch.zeros(B, T)
+    markers[rows, first] = markers[rows, second] = 1.0
+    return torch.stack([values, markers], dim=-1), values[rows, first] + values[rows, second]
+
+
+def irnn_start(hidden_size: int, seed: int, input_size: int = 2) -> dict:
+    """Where Assignment 5's ReLU network starts: W_hh = I (Le et al.'s IRNN), W_ih drawn
+    from N(0, 0.1²), W_ho from N(0, 1/H), zero biases (float32, drawn from ``seed``)."""
+    import torch
+
+    g = torch.Generator().manual_seed(seed)
+    H = hidden_size
+    return {"W_ih": torch.randn(H, input_size, generator=g) * 0.1, "W_hh": torch.eye(H),
+            "b_h": torch.zeros(H), "W_ho": torch.randn(1, H, generator=g) / math.sqrt(H),
+            "b_o": torch.zeros(1)}
+
+
+def relu_rnn_predictions(weights: dict, x):
+    """ŷ = W_ho h_T + b_o of the ReLU network h_t = relu(W_ih x_t + W_hh h_{t-1} + b_h),
+    h_0 = 0, in float64: x (B, T, D) -> (B,)."""
+    import torch
+
+    w = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in weights.items()}
+    h = x.new_zeros(x.shape[0], w["W_hh"].shape[0], dtype=torch.float64)
+    for t in range(x.shape[1]):
+        h = torch.relu(x[:, t].double() @ w["W_ih"].T + h @ w["W_hh"].T + w["b_h"])
+    return (h @ w["W_ho"].T + w["b_o"])[:, 0]
+
+
+def lstm_predictions(weights: dict, x):
+    """ŷ = W_ho h_T + b_o of a one-layer ``nn.LSTM`` with the weights W_ih (4H, D), W_hh,
+    b_ih, b_hh (torch's layout), from zero states, in float64: x (B, T, D) -> (B,)."""
+    import torch
+
+    layer = torch_layer("lstm", {f"{name}_l0": torch.as_tensor(weights[key], dtype=torch.float64)
+                                 for key, name in LSTM_NAMES.items()})
+    with torch.no_grad():
+        states, _ = layer(x.double())
+        return (states[:, -1] @ torch.as_tensor(weights["W_ho"], dtype=torch.float64).T
+                + torch.as_tensor(weights["b_o"], dtype=torch.float64))[:, 0]
+
+
+LSTM_NAMES = {"W_ih": "weight_ih", "W_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}
+
+
+def mean_squared_error(predictions, targets) -> float:
+    return float(((predictions.double() - targets.double()) ** 2).mean())
+
+
+# --------------------------------------------------------------------------- Assignment 7
+
+@functools.lru_cache(maxsize=2)
+def _char_ids(split: str):
+    import torch
+
+    corpus = data.load_shakespeare("char")
+    return torch.from_numpy(corpus.ids(split).astype("int64")), len(corpus.vocab)
+
+
+def shakespeare_chars(split: str = "train"):
+    """The book's character corpus: the ids of a split (a LongTensor) and |V|."""
+    return _char_ids(split)
+
+
+def char_batch(batch_size: int, length: int, generator):
+    """B windows of T + 1 characters from random places of the training split: inputs
+    x (B, T) and next characters y (B, T). Drawn from the torch ``generator``."""
+    import torch
+
+    ids, _ = _char_ids("train")
+    starts = torch.randint(0, len(ids) - length - 1, (batch_size,), generator=generator)
+    windows = torch.stack([ids[s:s + length + 1] for s in starts.tolist()])
+    return windows[:, :-1], windows[:, 1:]
+
+
+def cho_gru_bits(weights: dict, n_chars: int = 20_000, length: int = 100) -> float:
+    """Bits per character of a character LM whose GRU is written in Cho et al.'s (2014)
+    form, the reset gate acting on h before the recurrent product, with the weights in
+    torch's layout (rows r, z, n)::
+
+        r = σ(W_ir x + b_ir + W_hr h + b_hr),   z = σ(W_iz x + b_iz + W_hz h + b_hz)
+        h̃ = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn),   h' = z ⊙ h + (1 - z) ⊙ h̃
+
+    then logits W_ho h' + b_o; ``embedding`` (|V|, m) gives the inputs. Measured on the
+    first ``n_chars`` characters of the validation split, read in windows of ``length``
+    from zero states, in float64."""
+    import torch
+    import torch.nn.functional as F
+
+    ids, vocab_size = _char_ids("valid")
+    w = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in weights.items()}
+    W_hr, W_hz, W_hn = w["W_hh"].chunk(3)
+    b_hr, b_hz, b_hn = w["b_hh"].chunk(3)
+    rows = n_chars // length
+    x = ids[:rows * length].reshape(rows, length)
+    y = ids[1:rows * length + 1].reshape(rows, length)
+    with torch.no_grad():
+        inputs = w["embedding"][x] @ w["W_ih"].T + w["b_ih"]           # (rows, T, 3H)
+        h, states = inputs.new_zeros(rows, w["W_hh"].shape[1]), []
+        for t in range(length):
+            x_r, x_z, x_n = inputs[:, t].chunk(3, dim=-1)
+            r = torch.sigmoid(x_r + h @ W_hr.T + b_hr)
+            z = torch.sigmoid(x_z + h @ W_hz.T + b_hz)
+            h = z * h + (1 - z) * torch.tanh(x_n + (r * h) @ W_hn.T + b_hn)
+            states.append(h)
+        logits = torch.stack(states, dim=1) @ w["W_ho"].T + w["b_o"]
+        nats = F.cross_entropy(logits.reshape(-1, vocab_size), y.reshape(-1))
+    return float(nats) / math.log(2)
+
+
+
+# --------------------------------------------------------------------------- Assignment 8
+
+def order_task(batch_size: int, length: int, vocab_size: int, generator):
+    """Padded batches of a task that needs order: each row holds a real part of 2 … T
+    tokens from 3 … |V|-1 with one token 1 and one token 2 among them, then padding
+    that holds any token of 1 … |V|-1 (1s and 2s too). The label is 1 when the 1
+    comes before the 2. Returns tokens x (B, T), lengths (B,) and labels (B,)."""
+    import torch
+
+    B, T = batch_size, length
+    lengths = torch.randint(2, T + 1, (B,), generator=generator)
+    x = torch.randint(1, vocab_size, (B, T), generator=generator)       # the padding: junk
+    real = torch.randint(3, vocab_size, (B, T), generator=generator)
+    keys = torch.rand(B, T, generator=generator)
+    keys = keys.masked_fill(torch.arange(T)[None, :] >= lengths[:, None], 2.0)
+    first, second = keys.argsort(dim=1)[:, :2].unbind(1)                # two real positions
+    is_real = torch.arange(T)[None, :] < lengths[:, None]
+    x = torch.where(is_real, real, x)
+    rows = torch.arange(B)
+    x[rows, first], x[rows, second] = 1, 2
+    return x, lengths, (first < second).long()
+
+
+def order_logits(weights: dict, x, lengths):
+    """Scores (B, 2) of the classifier of Assignment 8: embedding (|V|, m), a bidirectional
+    ``nn.LSTM`` (its state dict under ``"lstm"``) run on the packed batch, the mean and
+    the maximum of its outputs over each row's real steps, side by side (B, 4H), and
+    a linear layer W_ho (2, 4H), b_o."""
+    import torch
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+    w = {k: v for k, v in weights.items() if k != "lstm"}
+    w = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in w.items()}
+    lstm_weights = {k: torch.as_tensor(v, dtype=torch.float64)
+                    for k, v in weights["lstm"].items()}
+    H = lstm_weights["weight_hh_l0"].shape[1]
+    layer = torch.nn.LSTM(w["embedding"].shape[1], H, batch_first=True,
+                          bidirectional=True).double()
+    layer.load_state_dict(lstm_weights)
+    with torch.no_grad():
+        packed = pack_padded_sequence(w["embedding"][x], lengths, batch_first=True,
+                                      enforce_sorted=False)
+        outputs, _ = layer(packed)
+        total, _ = pad_packed_sequence(outputs, batch_first=True, total_length=x.shape[1])
+        largest, _ = pad_packed_sequence(outputs, batch_first=True, total_length=x.shape[1],
+                                         padding_value=-math.inf)
+        pooled = torch.cat([total.sum(1) / lengths[:, None].double(), largest.amax(1)], -1)
+        return pooled @ w["W_ho"].T + w["b_o"]
+
+
+# --------------------------------------------------------------------------- Assignment 9
+
+@functools.lru_cache(maxsize=4)
+def _word_ids(split: str, vocab_size: int):
+    import torch
+
+    corpus = data.load_shakespeare("word")
+    ids = torch.from_numpy(corpus.ids(split).astype("int64"))
+    return torch.where(ids < vocab_size, ids, torch.zeros_like(ids))   # 0 is <unk>
+
+
+def shakespeare_words(split: str, vocab_size: int):
+    """The ids of a split of the book's word corpus, with only its first ``vocab_size``
+    types kept (``<unk>``, ``<eos>``, then the most frequent words; id 0, ``<unk>``,
+    stands for the rest): a LongTensor."""
+    return _word_ids(split, vocab_size)
+
+
+def word_unigram(vocab_size: int):
+    """The unigram distribution of the training split over ``vocab_size`` types (float64)."""
+    import torch
+
+    counts = torch.bincount(_word_ids("train", vocab_size), minlength=vocab_size).double()
+    return counts / counts.sum()
+
+
+def bigram_nats(weights: dict, vocab_size: int, n_pairs: int = 20_000) -> float:
+    """The full-softmax cross-entropy (nats) of the bigram model softmax(W e_u + b) on the
+    first ``n_pairs`` token pairs of the validation split: embedding e (|V|, m), weight
+    W (|V|, m), bias b (|V|,)."""
+    import torch
+    import torch.nn.functional as F
+
+    ids = _word_ids("valid", vocab_size)[:n_pairs + 1]
+    w = {k: torch.as_tensor(v, dtype=torch.float64) for k, v in weights.items()}
+    with torch.no_grad():
+        logits = w["embedding"][ids[:-1]] @ w["weight"].T + w["bias"]
+        return float(F.cross_entropy(logits, ids[1:]))
+
+
+def grading() -> bool:
+    """Whether this kernel is being graded (the grader's cases are there)."""
+    return config.grading_cases() is not None
+
+
 # --------------------------------------------------------------------------- visible tests
 
 def _is_tensor(value) -> bool:

@@ -73,14 +73,17 @@ def test_release_has_no_solutions_hidden_tests_or_checks(release, name):
         source = source_path.read_text()
         released = (release / name / source_path.name).read_text()
         hidden = HIDDEN.findall(source)
-        answers = SOLUTION.findall("".join("".join(c["source"]) + "\n"
-                                           for c in json.loads(source)["cells"]))
+        cells = json.loads(source)["cells"]
+        answers = SOLUTION.findall("".join("".join(c["source"]) + "\n" for c in cells))
+        shown = "\n".join("".join(c["source"]) for c in cells  # what the notebook gives out:
+                          if not c["metadata"]["nbgrader"].get("solution")
+                          and not c["metadata"]["nbgrader"].get("grade"))  # not a leak
         assert hidden and answers
         assert "BEGIN SOLUTION" not in released and "HIDDEN TESTS" not in released
         assert "_grader" not in released
         for block in hidden + answers:
             for line in block.strip().splitlines():
-                if len(line.strip()) > 25:  # a distinctive line, not "return x"
+                if len(line.strip()) > 25 and line.strip() not in shown:  # a distinctive line
                     assert json.dumps(line.strip())[1:-1] not in released, line
         assert "raise NotImplementedError()" in released
     assert (SOURCE / name / "checks.py").is_file()
@@ -95,6 +98,10 @@ def test_every_assignment_uses_the_grading_format():
             nb = json.loads(path.read_text())
             assert "def check_close" not in path.read_text()
             for cell in nb["cells"]:
+                lines = "".join(cell["source"]).splitlines()
+                assert len(lines) <= 40, f"{name}: a cell longer than a screen"
+                if cell["cell_type"] == "code" and name >= "05":
+                    assert max(map(len, lines), default=0) <= 100, f"{name}: a line too wide"
                 meta = cell["metadata"]["nbgrader"]
                 if meta["grade"]:
                     code = "".join(cell["source"])
@@ -158,51 +165,193 @@ seqlm.exercises.check_close = check_close
 def add_k(word, history, counts, k):
     return 0.5
 """
-CLIP_BY_VALUE = """
-def clip_by_norm(grads, max_norm):
-    return [g.clamp(-max_norm, max_norm) for g in grads]   # each coordinate on its own
+# ----------------------------------------------------------------------------- Assignments 5-9
+# Wrong answers to the new parts: a product in the wrong order, a backward pass with one
+# term missing, a loss without its correction, training that measures the wrong norm.
+NORMS_WRONG_ORDER = """
+def jacobian_norms(W_hh, a, activation):
+    T, H = a.shape
+    product, norms = torch.eye(H, dtype=W_hh.dtype), []
+    for t in reversed(range(T)):
+        product = step_jacobian(W_hh, a[t], activation) @ product   # earlier steps on the left
+        norms.append(torch.linalg.matrix_norm(product, ord=2))
+    return torch.stack(norms)
 """
-LSTM_IFOG = """
-def lstm_step(x_t, h, c, W_ih, W_hh, b_ih, b_hh):
-    i, f, o, g = (x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh).chunk(4, dim=-1)  # i, f, o, g: wrong
-    c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-    return torch.sigmoid(o) * torch.tanh(c), c
+CLIPPED_LOOP = """
+def train_clipped(weights, length, steps, lr, max_norm, seed):
+    params = {k: v.detach().clone().requires_grad_() for k, v in weights.items()}
+    generator = torch.Generator().manual_seed(seed)
+    norms = []
+    for _ in range(steps):
+        x, y = adding_problem(32, length, generator)
+        h = torch.zeros(32, params["W_hh"].shape[0])
+        for t in range(length):
+            h = torch.relu(x[:, t] @ params["W_ih"].T + h @ params["W_hh"].T + params["b_h"])
+        loss = (((h @ params["W_ho"].T + params["b_o"])[:, 0] - y) ** 2).mean()
+STEP
+    return {"weights": {k: v.detach() for k, v in params.items()}, "norms": torch.stack(norms)}
 """
-GRU_CHO = """
-def gru_step(x_t, h, W_ih, W_hh, b_ih, b_hh):
+CLIPS_EACH_TENSOR = CLIPPED_LOOP.replace("STEP", """\
+        grads = torch.autograd.grad(loss, list(params.values()))
+        each = [g.norm() for g in grads]
+        norms.append(max(each))
+        with torch.no_grad():
+            for p, g, n in zip(params.values(), grads, each):    # each tensor on its own
+                p -= lr * min(1.0, max_norm / (float(n) + 1e-6)) * g""")
+TORCH_CLIPS = CLIPPED_LOOP.replace("STEP", """\
+        for p in params.values():
+            p.grad = None
+        loss.backward()
+        norms.append(torch.nn.utils.clip_grad_norm_(params.values(), max_norm))
+        with torch.no_grad():
+            for p in params.values():
+                p -= lr * p.grad""")
+AUTOGRAD_STEP_JACOBIAN = """
+def step_jacobian(W_hh, a, activation):
+    f = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu}[activation]
+    return torch.autograd.functional.jacobian(f, a) @ W_hh
+"""
+COURSE_NORMS = """
+from seqlm.gradients import jacobian_product
+def jacobian_norms(W_hh, a, activation):
+    T = a.shape[0]
+    return torch.stack([torch.linalg.matrix_norm(jacobian_product(W_hh, a, T - d, activation),
+                                                 ord=2) for d in range(1, T + 1)])
+"""
+LSTM_BACKWARD_ONE_ROAD = """
+def lstm_step_backward(x_t, h, c, W_ih, W_hh, b_ih, b_hh, d_h_next, d_c_next):
+    i, f, g, o = (x_t @ W_ih.T + b_ih + h @ W_hh.T + b_hh).chunk(4, dim=-1)
+    i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
+    tanh_c = torch.tanh(f * c + i * g)
+    d_c_total = d_c_next                                       # forgets the road through h'
+    d_gates = torch.cat([d_c_total * g * i * (1 - i), d_c_total * c * f * (1 - f),
+                         d_c_total * i * (1 - g ** 2), d_h_next * tanh_c * o * (1 - o)], -1)
+    return {"x_t": d_gates @ W_ih, "h": d_gates @ W_hh, "c": d_c_total * f,
+            "W_ih": d_gates.T @ x_t, "W_hh": d_gates.T @ h,
+            "b_ih": d_gates.sum(0), "b_hh": d_gates.sum(0)}
+"""
+AUTOGRAD_LSTM_BACKWARD = """
+def lstm_step_backward(x_t, h, c, W_ih, W_hh, b_ih, b_hh, d_h_next, d_c_next):
+    inputs = [t.detach().requires_grad_() for t in (x_t, h, c, W_ih, W_hh, b_ih, b_hh)]
+    with torch.enable_grad():
+        h_next, c_next = lstm_step(*inputs)
+        loss = (d_h_next * h_next).sum() + (d_c_next * c_next).sum()
+        grads = torch.autograd.grad(loss, inputs)
+    return dict(zip(["x_t", "h", "c", "W_ih", "W_hh", "b_ih", "b_hh"], grads))
+"""
+REFERENCE_LSTM_TRAINING = """
+def train_adding(length, hidden_size, steps, seed):
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    layer, head = Layer(2, hidden_size, batch_first=True), torch.nn.Linear(hidden_size, 1)
+    optimizer = torch.optim.Adam([*layer.parameters(), *head.parameters()], lr=0.02)
+    for _ in range(steps):
+        x, y = adding_problem(32, length, generator)
+        loss = ((head(layer(x)[0][:, -1])[:, 0] - y) ** 2).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    weights = {"W_ih": layer.weight_ih_l0, "W_hh": layer.weight_hh_l0, "b_ih": layer.bias_ih_l0,
+               "b_hh": layer.bias_hh_l0, "W_ho": head.weight, "b_o": head.bias}
+    return {k: v.detach() for k, v in weights.items()}
+"""
+GRU_BACKWARD_NO_CARRY = """
+def gru_step_backward(x_t, h, W_ih, W_hh, b_ih, b_hh, d_h_next):
     x_r, x_z, x_n = (x_t @ W_ih.T + b_ih).chunk(3, dim=-1)
-    W_hr, W_hz, W_hn = W_hh.chunk(3)
-    b_hr, b_hz, b_hn = b_hh.chunk(3)
-    r = torch.sigmoid(x_r + h @ W_hr.T + b_hr)
-    z = torch.sigmoid(x_z + h @ W_hz.T + b_hz)
-    n = torch.tanh(x_n + (r * h) @ W_hn.T + b_hn)   # the reset gate before the product
-    return (1 - z) * n + z * h
+    h_r, h_z, h_n = (h @ W_hh.T + b_hh).chunk(3, dim=-1)
+    r, z = torch.sigmoid(x_r + h_r), torch.sigmoid(x_z + h_z)
+    n = torch.tanh(x_n + r * h_n)
+    d_n = d_h_next * (1 - z) * (1 - n ** 2)
+    d_z = d_h_next * (h - n) * z * (1 - z)
+    d_r = d_n * h_n * r * (1 - r)
+    d_input = torch.cat([d_r, d_z, d_n], dim=-1)
+    d_hidden = torch.cat([d_r, d_z, d_n * r], dim=-1)
+    return {"x_t": d_input @ W_ih, "h": d_hidden @ W_hh,          # forgets z ⊙ h's road
+            "W_ih": d_input.T @ x_t, "W_hh": d_hidden.T @ h,
+            "b_ih": d_input.sum(0), "b_hh": d_hidden.sum(0)}
 """
-BILSTM_FLIPS_ROW = """
-def bidirectional_lstm(x, lengths, forward, backward):
-    B, T, _ = x.shape
-    real = (torch.arange(T)[None, :] < lengths[:, None])[..., None]
-    def run(inputs, w):
-        h = c = inputs.new_zeros(B, w["W_hh"].shape[1])
-        states = []
-        for t in range(T):
-            gates = inputs[:, t] @ w["W_ih"].T + w["b_ih"] + h @ w["W_hh"].T + w["b_hh"]
-            i, f, g, o = gates.chunk(4, dim=-1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-            h = torch.sigmoid(o) * torch.tanh(c)
-            states.append(h)
-        return torch.stack(states, dim=1)
-    ahead, behind = run(x, forward), run(x.flip(1), backward).flip(1)  # the whole padded row
-    return torch.where(real, torch.cat([ahead, behind], dim=-1), 0.0)
+AUTOGRAD_GRU_BACKWARD = """
+def gru_step_backward(x_t, h, W_ih, W_hh, b_ih, b_hh, d_h_next):
+    inputs = [t.detach().requires_grad_() for t in (x_t, h, W_ih, W_hh, b_ih, b_hh)]
+    with torch.enable_grad():
+        grads = torch.autograd.grad((d_h_next * torch_gru_step(*inputs)).sum(), inputs)
+    return dict(zip(["x_t", "h", "W_ih", "W_hh", "b_ih", "b_hh"], grads))
 """
-BACKWARD_AHEAD = """
-def joint_loss(forward_logits, backward_logits, targets):
-    V = forward_logits.shape[-1]
-    ahead = F.cross_entropy(forward_logits[:, :-1].reshape(-1, V), targets[:, 1:].reshape(-1))
-    behind = F.cross_entropy(backward_logits[:, :-1].reshape(-1, V),
-                             targets[:, 1:].reshape(-1))    # the next token: the wrong way
-    return ahead + behind
+POOLS_THE_PADDING = """
+def masked_pool(states, lengths):
+    return states.mean(1), states.amax(1)                   # the padding counts too
 """
+AUTOGRAD_POOL_BACKWARD = """
+def masked_pool_backward(states, lengths, d_mean, d_max):
+    leaf = states.detach().clone().requires_grad_()
+    with torch.enable_grad():
+        mean, largest = masked_pool(leaf, lengths)
+        (d_mean * mean + d_max * largest).sum().backward()
+    return leaf.grad
+"""
+HIGHWAY_NO_CARRY = """
+def highway_backward(x, W_H, b_H, W_T, b_T, d_y):
+    a_H, a_T = x @ W_H.T + b_H, x @ W_T.T + b_T
+    g = torch.sigmoid(a_T)
+    d_a_H = d_y * g * (a_H > 0).to(x.dtype)
+    d_a_T = d_y * (torch.relu(a_H) - x) * g * (1 - g)
+    return {"x": d_a_H @ W_H + d_a_T @ W_T,                   # forgets the carry (1 - g)
+            "W_H": d_a_H.T @ x, "b_H": d_a_H.sum(0), "W_T": d_a_T.T @ x, "b_T": d_a_T.sum(0)}
+"""
+AUTOGRAD_HIGHWAY = """
+def highway_backward(x, W_H, b_H, W_T, b_T, d_y):
+    inputs = [t.detach().requires_grad_() for t in (x, W_H, b_H, W_T, b_T)]
+    with torch.enable_grad():
+        x_, W_H_, b_H_, W_T_, b_T_ = inputs
+        g = torch.sigmoid(x_ @ W_T_.T + b_T_)
+        y = g * torch.relu(x_ @ W_H_.T + b_H_) + (1 - g) * x_
+        grads = torch.autograd.grad((d_y * y).sum(), inputs)
+    return dict(zip(["x", "W_H", "b_H", "W_T", "b_T"], grads))
+"""
+SAMPLED_UNCORRECTED = """
+def sampled_softmax_loss(h, targets, weight, bias, negatives, log_q):
+    true = (h * weight[targets]).sum(-1) + bias[targets]
+    sampled = h @ weight[negatives].T + bias[negatives]      # no log(K Q) correction
+    sampled = sampled.masked_fill(negatives[None, :] == targets[:, None], -math.inf)
+    return (torch.logsumexp(torch.cat([true[:, None], sampled], 1), 1) - true).mean()
+"""
+COURSE_CROSS_ENTROPY = """
+from seqlm.elmo import cross_entropy_of_logits
+def sampled_softmax_loss(h, targets, weight, bias, negatives, log_q):
+    true = (h * weight[targets]).sum(-1) + bias[targets]
+    sampled = h @ weight[negatives].T + bias[negatives] - (math.log(len(negatives))
+                                                           + log_q[negatives])
+    sampled = sampled.masked_fill(negatives[None, :] == targets[:, None], -math.inf)
+    scores = torch.cat([true[:, None], sampled], dim=1)
+    return cross_entropy_of_logits(scores, torch.zeros_like(targets))
+"""
+COURSE_SAMPLED_SOFTMAX = """
+def train_sampled_bigram(vocab_size, steps, seed):
+    from seqlm.elmo import SampledSoftmax                     # the course's own layer
+    generator = torch.Generator().manual_seed(seed)
+    ids, unigram = shakespeare_words("train", vocab_size), word_unigram(vocab_size)
+    output = SampledSoftmax(unigram * 1e6, 32, 64)
+    embedding = (torch.randn(vocab_size, 32, generator=generator) * 0.1).requires_grad_()
+    optimizer = torch.optim.Adam([embedding, *output.parameters()], lr=0.01)
+    for _ in range(steps):
+        i = torch.randint(0, len(ids) - 1, (256,), generator=generator)
+        loss = output.loss(embedding[ids[i]], ids[i + 1])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"embedding": embedding.detach(), "weight": output.weight.detach(),
+            "bias": output.bias.detach()}
+"""
+
+
+def reference_answer(name: str, grade_id: str) -> str:
+    """The source's solution of one answer cell, as a filled submission would hold it."""
+    for cell in json.loads((SOURCE / name / f"{name}.ipynb").read_text())["cells"]:
+        if cell["metadata"].get("nbgrader", {}).get("grade_id") == grade_id:
+            return SOLUTION.sub(lambda m: m.group(1), "".join(cell["source"]))
+    raise KeyError(grade_id)
+
+
 WRONG_ADD_K = "def add_k(word, history, counts, k):\n    return 0.5\n"
 WRONG_PERPLEXITY = "def perplexity(probabilities):\n    return 4.0\n"
 
@@ -385,22 +534,72 @@ FAULTY = {
     # The visible checks never decide a grade: without check_close a right answer still counts.
     "deletes_check_close": ("01_ngrams", {}, {"kneser_ney": "del check_close\n"}, None,
                             {"score": 10}, 10),
-    # Later chapters' assignments: a plausible wrong answer loses exactly its part.
-    "clips_by_value": ("05_gradients", {"clip_by_norm": CLIP_BY_VALUE}, {}, None,
-                       {"test_clip_by_norm": 0, "test_jacobian_norms": 3, "score": 5}, 5),
-    "lstm_gate_order": ("06_lstm", {"lstm_step": LSTM_IFOG}, {}, None,
-                        {"test_lstm_step": 0, "test_run_lstm": 0, "score": 0},
-                        0),   # run_lstm uses the wrong step
-    "gru_reset_before": ("07_gru", {"gru_step": GRU_CHO}, {}, None,
-                         {"test_gru_step": 0, "test_run_gru": 0, "score": 0}, 0),  # run_gru too
-    "bidirectional_flips_padded_row": ("08_bilstm", {"bidirectional_lstm": BILSTM_FLIPS_ROW}, {},
-                                       None, {"test_bidirectional_lstm": 0, "score": 2}, 2),
-    "joint_loss_backward_ahead": ("09_elmo", {"joint_loss": BACKWARD_AHEAD}, {}, None,
-                                  {"test_joint_loss": 0, "score": 2}, 2),
+    # Later chapters' assignments: a plausible wrong answer loses exactly its part (and the
+    # training part that trains with it, where it does).
+    "norms_in_the_wrong_order": ("05_gradients", {"jacobian_norms": NORMS_WRONG_ORDER}, {}, None,
+                                 {"test_jacobian_norms": 0, "score": 7}, 7),
+    "clips_each_tensor_alone": ("05_gradients", {"train_clipped": CLIPS_EACH_TENSOR}, {}, None,
+                                {"test_train_clipped": 0, "score": 5}, 5),
+    "lstm_backward_one_road": ("06_lstm", {"lstm_step_backward": LSTM_BACKWARD_ONE_ROAD}, {},
+                               None, {"test_lstm_step_backward": 0}, 5),
+    "gru_backward_no_carry": ("07_gru", {"gru_step_backward": GRU_BACKWARD_NO_CARRY}, {}, None,
+                              {"test_gru_step_backward": 0, "score": 6}, 6),
+    "pools_the_padding": ("08_bilstm", {"masked_pool": POOLS_THE_PADDING}, {}, None,
+                          {"test_masked_pool": 0, "test_masked_pool_backward": 3}, 8),
+    "highway_without_carry": ("09_elmo", {"highway_backward": HIGHWAY_NO_CARRY}, {}, None,
+                              {"test_highway_backward": 0, "score": 7}, 7),
+    "sampled_softmax_uncorrected": ("09_elmo", {"sampled_softmax_loss": SAMPLED_UNCORRECTED},
+                                    {}, None, {"test_sampled_softmax_loss": 0,
+                                               "test_train_sampled_bigram": 0, "score": 3}, 3),
     # Without the grader's helper the hidden tests cannot answer: those parts score 0.
     "deletes_grading_helper": ("01_ngrams", {}, {
         "kneser_ney": "import seqlm.exercises\ndel seqlm.exercises.answer\n"}, None,
         {"test_kneser_ney": 0, "test_perplexity": 0, "score": 5}, 5),
+}
+
+
+# One submission per part with bans, correct but for what its part bans: that part scores
+# 0, with a message that names the banned call, and so does a part whose answer calls the
+# offending function (it would use the banned call too); every other part scores in full.
+BANNED = {
+    "autograd_step_jacobian": ("05_gradients", {"step_jacobian": AUTOGRAD_STEP_JACOBIAN}, {},
+                               None, {"test_step_jacobian": 0, "test_jacobian_norms": 0,
+                                      "test_train_clipped": 5}, 5, "torch.autograd"),
+    "course_jacobian_norms": ("05_gradients", {"jacobian_norms": COURSE_NORMS}, {}, None,
+                              {"test_jacobian_norms": 0, "score": 7}, 7, "seqlm"),
+    "torch_clips": ("05_gradients", {"train_clipped": TORCH_CLIPS}, {}, None,
+                    {"test_train_clipped": 0, "score": 5}, 5, "torch.nn.utils"),
+    "autograd_lstm_backward": ("06_lstm", {"lstm_step_backward": AUTOGRAD_LSTM_BACKWARD}, {},
+                               None, {"test_lstm_step_backward": 0, "test_train_adding": 0}, 0,
+                               "torch.autograd"),
+    "trains_with_nn_lstm": ("06_lstm", {"train_adding": REFERENCE_LSTM_TRAINING},
+                            {"train_adding": "Layer = torch.nn.LSTM\n"}, None,
+                            {"test_train_adding": 0, "score": 5}, 5, "torch.nn.LSTM"),
+    "hides_nn_lstm": ("06_lstm", {"train_adding": REFERENCE_LSTM_TRAINING},
+                      {"train_adding": "from torch import nn as _n\nLayer = getattr(_n, 'LSTM')\n"},
+                      None,
+                      {"test_train_adding": 0, "score": 5}, 5, "torch.nn.LSTM"),
+    "autograd_gru_backward": ("07_gru", {"gru_step_backward": AUTOGRAD_GRU_BACKWARD}, {}, None,
+                              {"test_gru_step_backward": 0, "score": 6}, 6, "torch.autograd"),
+    "course_corpus": ("07_gru", {"train_cho_gru": reference_answer("07_gru", "train_cho_gru")
+                                 .replace("_, V = shakespeare_chars()",
+                                          "V = len(seqlm.data.load_shakespeare('char').vocab)")},
+                      {"train_cho_gru": "import seqlm.data\n"}, None,
+                      {"test_train_cho_gru": 0, "score": 6}, 6, "seqlm"),
+    "autograd_pool_backward": ("08_bilstm", {"masked_pool_backward": AUTOGRAD_POOL_BACKWARD}, {},
+                               None, {"test_masked_pool_backward": 0, "score": 7}, 7, ".backward"),
+    "course_seeding": ("08_bilstm", {"train_order_classifier": reference_answer(
+        "08_bilstm", "train_order_classifier").replace("torch.manual_seed(seed)",
+                                                       "config.seed_everything(seed)")},
+        {"train_order_classifier": "from seqlm import config\n"}, None,
+        {"test_train_order_classifier": 0, "score": 5}, 5, "seqlm"),
+    "autograd_highway": ("09_elmo", {"highway_backward": AUTOGRAD_HIGHWAY}, {}, None,
+                         {"test_highway_backward": 0, "score": 7}, 7, "torch.autograd"),
+    "course_cross_entropy": ("09_elmo", {"sampled_softmax_loss": COURSE_CROSS_ENTROPY}, {}, None,
+                             {"test_sampled_softmax_loss": 0, "test_train_sampled_bigram": 0,
+                              "score": 3}, 3, "seqlm"),
+    "course_sampled_softmax": ("09_elmo", {"train_sampled_bigram": COURSE_SAMPLED_SOFTMAX}, {},
+                               None, {"test_train_sampled_bigram": 0, "score": 6}, 6, "seqlm"),
 }
 
 
@@ -412,7 +611,7 @@ def graded(release, tmp_path_factory):
         pytest.skip(NO_SANDBOX)
     submissions = tmp_path_factory.mktemp("submitted")
     out = tmp_path_factory.mktemp("grades")
-    everyone = {**FAULTY, **attacks(out, submissions)}
+    everyone = {**FAULTY, **attacks(out, submissions), **{k: v[:6] for k, v in BANNED.items()}}
     for name in ASSIGNMENTS:
         for release_nb in notebooks(release, name):
             source_nb = SOURCE / name / release_nb.name
@@ -432,8 +631,8 @@ def graded(release, tmp_path_factory):
                                         Path("/tmp/seqlm-detached.txt")]}
     nobody_before = sandbox.nobody_processes()
     started = time.monotonic()
-    done = course("grade", str(submissions), "--out", str(out), "--timeout", "10",
-                  "--memory", "3")
+    done = course("grade", str(submissions), "--out", str(out), "--timeout", "45",
+                  "--memory", "3", "--jobs", "2")
     seconds = time.monotonic() - started
     ok(done)
     csv_bytes = (out / "grades.csv").read_bytes()
@@ -442,8 +641,11 @@ def graded(release, tmp_path_factory):
     report = json.loads((out / "report.json").read_text())
     statuses = {(r["student"], r["assignment"], v["grade_id"]): v["status"]
                 for r in report for v in r["verdicts"]}
+    messages = {(r["student"], r["assignment"], v["grade_id"]): v["message"]
+                for r in report for v in r["verdicts"]}
     try:
         yield {"rows": rows, "out": out, "statuses": statuses, "everyone": everyone,
+               "messages": messages, "report": report,
                "csv": csv_bytes, "returned": time.monotonic(), "seconds": seconds,
                "stdout": done.stdout, "canaries": canaries, "submissions": submissions,
                "nobody_before": nobody_before}
@@ -464,7 +666,7 @@ def test_reference_scores_full_marks_and_blank_scores_zero(graded, name):
 
 
 @needs_sandbox
-@pytest.mark.parametrize("student", [*FAULTY, *attacks(Path("/o"), Path("/s"))])
+@pytest.mark.parametrize("student", [*FAULTY, *attacks(Path("/o"), Path("/s")), *BANNED])
 def test_no_submission_gets_a_point_it_did_not_earn(graded, student):
     assignment, _, _, _, expected, most = graded["everyone"][student]
     row = graded["rows"][(student, assignment)]
@@ -476,6 +678,26 @@ def test_no_submission_gets_a_point_it_did_not_earn(graded, student):
     assert float(row["score"]) <= most, row
     if most < float(row["max_score"]):
         assert float(row["score"]) < float(row["max_score"])
+
+
+@needs_sandbox
+@pytest.mark.parametrize("student", BANNED)
+def test_a_banned_call_costs_its_part_and_the_message_names_it(graded, student):
+    assignment, replace, *_, ban = BANNED[student]
+    part = f"test_{next(iter(replace))}"
+    assert graded["statuses"][(student, assignment, part)] == "failed"
+    message = graded["messages"][(student, assignment, part)]
+    assert f"does not allow {ban}" in message, message
+
+
+@needs_sandbox
+def test_the_reference_keeps_every_ban_and_training_parts_report_their_time(graded):
+    """The reference's answers pass their bans (the report says so by passing), and the
+    seconds each notebook took are recorded (the assignments page quotes them)."""
+    for r in graded["report"]:
+        if r["student"] == "reference":
+            assert r["seconds"] > 0
+            assert all(v["status"] == "passed" for v in r["verdicts"]), r
 
 
 def source_lines(pattern: re.Pattern, longer_than: int) -> set[str]:
@@ -514,7 +736,11 @@ def test_every_student_gets_a_report_and_feedback_without_hidden_tests(graded):
 
 @needs_sandbox
 def test_a_deleted_answer_never_runs_or_shows_the_solution(graded):
-    solutions = source_lines(SOLUTION, 25)
+    public = " ".join(  # what the notebooks give out themselves (the text, the helpers)
+        " ".join("".join(c["source"]).split()) for path in SOURCE.glob("*/*.ipynb")
+        for c in json.loads(path.read_text())["cells"]
+        if not c["metadata"]["nbgrader"].get("solution"))
+    solutions = {line for line in source_lines(SOLUTION, 25) if line not in public}
     for student in ("blank", "deletes_answers"):
         for page in (graded["out"] / "feedback" / student).glob("*/*.html"):
             assert not [line for line in solutions if line in page_text(page)], page
@@ -547,6 +773,48 @@ def test_nothing_outside_the_sandbox_was_written_and_nothing_outlives_grading(gr
     assert (out / "grades.csv").read_bytes() == graded["csv"]
     assert sandbox.nobody_processes() <= graded["nobody_before"], "a process of a sandbox survived"
     assert b"\ndetached," not in graded["csv"]  # the row the detached writer would put
+
+
+def without_seconds(text: str) -> str:
+    return re.sub(r'"seconds": [0-9.e+-]+|, [0-9.]+ s\.', "", text)
+
+
+@needs_sandbox
+def test_two_jobs_grade_exactly_as_one(release, tmp_path):
+    """The same class and seed give the same grades, reports and feedback pages with
+    --jobs 1 and --jobs 2 (only the seconds each notebook took may differ), and a kernel
+    that dies costs only its own notebook."""
+    everyone = {"reference": ("01_ngrams", {}, {}), "reference_": ("09_elmo", {}, {}),
+                "kills_kernel": ("01_ngrams", {}, {"kneser_ney": "import os\nos._exit(1)\n"}),
+                "course_cross_entropy": ("09_elmo",
+                                         {"sampled_softmax_loss": COURSE_CROSS_ENTROPY}, {})}
+    for student, (name, replace, prepend) in everyone.items():
+        folder = tmp_path / "class" / student.rstrip("_") / name
+        folder.mkdir(parents=True)
+        nb = filled(release / name / f"{name}.ipynb", SOURCE / name / f"{name}.ipynb", replace,
+                    prepend)
+        (folder / f"{name}.ipynb").write_text(json.dumps(nb))
+    outs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"jobs{jobs}"
+        ok(course("grade", str(tmp_path / "class"), "--out", str(out), "--seed", "same",
+                  "--jobs", jobs, "--timeout", "30"))
+        outs.append(out)
+    one, two = outs
+    assert (one / "grades.csv").read_bytes() == (two / "grades.csv").read_bytes()
+    for name in ("report.json", *(f"reports/{p.name}" for p in (one / "reports").iterdir())):
+        assert without_seconds((one / name).read_text()) == without_seconds((two / name).read_text())
+    pages = sorted(p.relative_to(one) for p in (one / "feedback").rglob("*.html"))
+    assert len(pages) == 4 and pages == sorted(p.relative_to(two)
+                                               for p in (two / "feedback").rglob("*.html"))
+    for page in pages:
+        assert (one / page).read_bytes() == (two / page).read_bytes(), page
+    with open(two / "grades.csv") as f:
+        rows = {(r["student_id"], r["assignment"]): r for r in csv.DictReader(f)}
+    assert rows[("reference", "01_ngrams")]["score"] == "10"
+    assert rows[("reference", "09_elmo")]["score"] == "10"
+    assert rows[("kills_kernel", "01_ngrams")]["score"] == "5"
+    assert rows[("course_cross_entropy", "09_elmo")]["score"] == "3"
 
 
 @needs_sandbox

@@ -14,125 +14,172 @@
 # ---
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "intro", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# # Assignment 8: a bidirectional LSTM over padded batches
+# # Assignment 8: pooling over padded batches, and a bidirectional classifier
 #
-# Goes with Chapter 8. A bidirectional layer runs one LSTM left to right and another
-# right to left over the same sequence, and puts their states side by side:
-#
-# $$\overrightarrow{h}_t = \mathrm{LSTM}_\rightarrow(x_1, \dots, x_t), \qquad
-# \overleftarrow{h}_t = \mathrm{LSTM}_\leftarrow(x_n, \dots, x_t), \qquad
-# h_t = [\overrightarrow{h}_t ; \overleftarrow{h}_t].$$
-#
-# In a padded batch `x` (B, T, D) row `b` holds `lengths[b]` real steps, then padding
-# up to T. "Right to left" starts at each row's *own* last real step $x_n$, not at
-# position T - 1, and the padding must change nothing.
+# Goes with Chapter 8. A classifier reads a sequence with a bidirectional LSTM and
+# summarises its states $h_1 \dots h_n$ (each $[\overrightarrow{h}_t ; \overleftarrow{h}_t]$)
+# into one vector, for instance by their mean and their elementwise maximum. In a padded
+# batch `states` (B, T, D) row `b` holds `lengths[b]` real steps and then padding up
+# to T: the summary of a row must come from its real steps only, whatever the padding
+# holds, and so must its gradient.
 #
 # | part | function | points |
 # | --- | --- | --- |
-# | A | `reverse_padded(x, lengths)` | 2 |
-# | B | `bidirectional_lstm(x, lengths, forward, backward)` | 4 |
+# | A | `masked_pool(states, lengths)`: mean and maximum over the real steps | 2 |
+# | B | `masked_pool_backward(states, lengths, d_mean, d_max)`, by hand | 3 |
+# | C | `train_order_classifier(steps, seed)`: a packed bidirectional LSTM | 5 |
 #
-# Write your code where it says `YOUR CODE HERE`; do not call `nn.LSTM`,
-# `nn.LSTMCell`, `pack_padded_sequence` or `seqlm.bilstm` in your answers. The checks
-# in each test cell give quick feedback; the grade comes from the grader, which calls
-# your function on inputs it draws when it grades and compares every answer with
-# `torch.nn`'s (warnings never fail a part). Restart and run all before you submit.
+# Write your code where it says `YOUR CODE HERE`. **What the grader refuses:**
+# anything of `seqlm` (in Part C, but `order_task`) in every part, and in Part B
+# `torch.autograd`, `torch.func` and `.backward()`. The grader reads your code for
+# these once your notebook has run; a part whose code uses one scores 0, whatever it
+# returned, and so does code it cannot read (`eval`, `exec`, `importlib`, `getattr`
+# with a computed name). The checks in each test cell give quick feedback; the grade
+# comes from the grader, which calls your functions on inputs it draws when it grades
+# (warnings never fail a part). Restart and run all before you submit.
 
 # %% nbgrader={"grade": false, "grade_id": "setup", "locked": true, "schema_version": 3, "solution": false, "task": false}
+import math
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from seqlm.exercises import check_close
+from seqlm.exercises import check_close, grading, order_logits, order_task
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part_a_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Part A: reversing the real steps (2 points)
+# ## Part A: masked mean and max (2 points)
 #
-# `x` is (B, T, D) and `lengths` a (B,) tensor of integers between 1 and T. Return a
-# tensor like `x` in which row `b`'s first `lengths[b]` steps come in reverse order and
-# every position from `lengths[b]` on keeps its value. Two rows `1 2 3 4 5` with
-# lengths 5 and 3 become `5 4 3 2 1` and `3 2 1 4 5`. Do not change `x` itself.
+# `states` is (B, T, D) and `lengths` a (B,) tensor of integers between 1 and T. Return
+# `(mean, largest)`, each (B, D): for each row, the mean and the elementwise maximum of
+# its first `lengths[b]` steps. Padded positions may hold anything, even values larger
+# than every real one; they must change nothing. Do not change `states`.
 
-# %% nbgrader={"grade": false, "grade_id": "reverse_padded", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def reverse_padded(x, lengths):
-    """Each row's real steps reversed, its padding left where it is: (B, T, D)."""
+# %% nbgrader={"grade": false, "grade_id": "masked_pool", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def masked_pool(states, lengths):
+    """The mean and the maximum of each row's real steps: two tensors (B, D)."""
     ### BEGIN SOLUTION
-    out = x.clone()
-    for b, n in enumerate(lengths.tolist()):
-        out[b, :n] = x[b, :n].flip(0)
-    return out
+    T = states.shape[1]
+    real = (torch.arange(T)[None, :] < lengths[:, None])[..., None]      # (B, T, 1)
+    mean = torch.where(real, states, 0.0).sum(1) / lengths[:, None].to(states.dtype)
+    largest = torch.where(real, states, -math.inf).amax(1)
+    return mean, largest
     ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "test_reverse_padded", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_masked_pool", "locked": true, "points": 2, "schema_version": 3, "solution": false, "task": false}
 ### BEGIN HIDDEN TESTS
 import seqlm.exercises as _grader
-_grader.answer("test_reverse_padded", lambda c: reverse_padded(c["x"], c["lengths"]))
+_grader.answer("test_masked_pool", lambda c: masked_pool(c["states"], c["lengths"]))
 ### END HIDDEN TESTS
-rows = torch.arange(1, 6).float().repeat(2, 1)[..., None]          # (2, 5, 1): 1 2 3 4 5 twice
-lengths = torch.tensor([5, 3])
-flipped = reverse_padded(rows, lengths)
-check_close(flipped[..., 0], torch.tensor([[5.0, 4, 3, 2, 1], [3, 2, 1, 4, 5]]),
-            "the real steps reversed, the padding in place")
-check_close(reverse_padded(flipped, lengths), rows, "reversing twice gives x back")
-check_close(rows[..., 0], torch.arange(1, 6).float().repeat(2, 1), "x itself is unchanged")
+rows = torch.arange(1.0, 6.0).repeat(2, 1)[..., None]               # (2, 5, 1): 1 2 3 4 5 twice
+rows[1, 3:] = 100.0                                                  # junk in row 1's padding
+mean, largest = masked_pool(rows, torch.tensor([5, 3]))
+check_close(mean[:, 0], torch.tensor([3.0, 2.0]), "the means of 1 … 5 and of 1 2 3")
+check_close(largest[:, 0], torch.tensor([5.0, 3.0]), "the padding's 100 is not a maximum")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "part_b_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
-# ## Part B: a masked, padded bidirectional layer (4 points)
+# ## Part B: the gradient of the pooling (3 points)
 #
-# `forward` and `backward` are dicts of one direction's weights, in `nn.LSTM`'s layout
-# (gates i, f, g, o): `W_ih` (4H, D), `W_hh` (4H, H), `b_ih` and `b_hh` (4H,). Return
-# the outputs (B, T, 2H): at each real step t of row b, the forward LSTM's state after
-# reading steps 0 … t, then the backward LSTM's state after reading steps
-# `lengths[b] - 1` down to t. Both start from zero states (h and c), and every output
-# at a padded position is 0: what `nn.LSTM(D, H, bidirectional=True)` gives on a batch
-# packed with `pack_padded_sequence`. Write the LSTM step yourself (Assignment 6's), in
-# this cell, and use your `reverse_padded`. The padding may hold anything: it must not
-# change the outputs. `lstm_weights` below gives a dict from an `nn.LSTM`, for your own
-# tests.
+# A loss depends on the two summaries; you are given `d_mean` and `d_max`, its
+# gradients with respect to `mean` and `largest` (each (B, D)). Derive by hand and
+# return $\partial L / \partial$ `states`, (B, T, D). Where does a padded position's
+# gradient go? (The grader's real values have no ties.)
 
-# %% nbgrader={"grade": false, "grade_id": "helpers", "locked": true, "schema_version": 3, "solution": false, "task": false}
-def lstm_weights(layer, suffix=""):
-    """One direction's weights of a one-layer nn.LSTM ("" or "_reverse"), as a dict."""
-    names = {"W_ih": "weight_ih", "W_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}
-    return {k: getattr(layer, f"{name}_l0{suffix}").detach() for k, name in names.items()}
-
-# %% nbgrader={"grade": false, "grade_id": "bidirectional_lstm", "locked": false, "schema_version": 3, "solution": true, "task": false}
-def bidirectional_lstm(x, lengths, forward, backward):
-    """[forward states ; backward states] (B, T, 2H), zero at padded positions."""
+# %% nbgrader={"grade": false, "grade_id": "masked_pool_backward", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def masked_pool_backward(states, lengths, d_mean, d_max):
+    """dL/dstates (B, T, D) from the gradients of the masked mean and maximum."""
     ### BEGIN SOLUTION
-    B, T, _ = x.shape
-    real = (torch.arange(T)[None, :] < lengths[:, None])[..., None]    # (B, T, 1)
-
-    def run(inputs, w):                                                # one direction
-        h = c = inputs.new_zeros(B, w["W_hh"].shape[1])
-        states = []
-        for t in range(T):
-            gates = inputs[:, t] @ w["W_ih"].T + w["b_ih"] + h @ w["W_hh"].T + w["b_hh"]
-            i, f, g, o = gates.chunk(4, dim=-1)
-            c = torch.sigmoid(f) * c + torch.sigmoid(i) * torch.tanh(g)
-            h = torch.sigmoid(o) * torch.tanh(c)
-            states.append(h)
-        return torch.where(real, torch.stack(states, dim=1), 0.0)
-
-    ahead = run(x, forward)
-    behind = reverse_padded(run(reverse_padded(x, lengths), backward), lengths)
-    return torch.cat([ahead, behind], dim=-1)
+    B, T, D = states.shape
+    real = (torch.arange(T)[None, :] < lengths[:, None])[..., None]      # (B, T, 1)
+    d_states = torch.where(real, d_mean[:, None, :] / lengths[:, None, None].to(states.dtype),
+                           0.0)
+    winners = torch.where(real, states, -math.inf).argmax(1)            # (B, D)
+    rows, features = torch.arange(B)[:, None], torch.arange(D)[None, :]
+    d_states[rows, winners, features] += d_max
+    return d_states
     ### END SOLUTION
 
-# %% nbgrader={"grade": true, "grade_id": "test_bidirectional_lstm", "locked": true, "points": 4, "schema_version": 3, "solution": false, "task": false}
+# %% nbgrader={"grade": true, "grade_id": "test_masked_pool_backward", "locked": true, "points": 3, "schema_version": 3, "solution": false, "task": false}
 ### BEGIN HIDDEN TESTS
 import seqlm.exercises as _grader
-_grader.answer("test_bidirectional_lstm",
-               lambda c: bidirectional_lstm(c["x"], c["lengths"], c["forward"], c["backward"]))
+_grader.answer("test_masked_pool_backward",
+               lambda c: masked_pool_backward(c["states"], c["lengths"], c["d_mean"], c["d_max"]))
 ### END HIDDEN TESTS
-torch.manual_seed(0)
-layer = nn.LSTM(2, 3, batch_first=True, bidirectional=True)
-x, lengths = torch.randn(3, 4, 2), torch.tensor([4, 2, 1])
-out = bidirectional_lstm(x, lengths, lstm_weights(layer), lstm_weights(layer, "_reverse"))
-packed = pack_padded_sequence(x, lengths, batch_first=True, enforce_sorted=False)
-want, _ = pad_packed_sequence(layer(packed)[0], batch_first=True, total_length=4)
-check_close(out, want.detach(), "nn.LSTM(bidirectional=True) on the packed batch", atol=1e-5)
-junk = x.clone()
-junk[1, 2:], junk[2, 1:] = 100.0, -100.0                          # garbage in the padding
-check_close(bidirectional_lstm(junk, lengths, lstm_weights(layer), lstm_weights(layer, "_reverse")),
-            out, "the padding changes nothing", atol=1e-6)
+d_states = masked_pool_backward(rows, torch.tensor([5, 3]), torch.ones(2, 1), torch.zeros(2, 1))
+check_close(d_states[:, :, 0], torch.tensor([[0.2] * 5, [1 / 3] * 3 + [0.0] * 2]),
+            "the mean's gradient: 1 / length on the real steps, 0 on the padding")
+d_states = masked_pool_backward(rows, torch.tensor([5, 3]), torch.zeros(2, 1), torch.ones(2, 1))
+check_close(d_states[:, :, 0], torch.tensor([[0.0, 0, 0, 0, 1], [0.0, 0, 1, 0, 0]]),
+            "the maximum's gradient: all of it to the largest real step")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "part_c_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# ## Part C: a classifier that needs order and padding done right (5 points)
+#
+# `order_task(B, T, V, generator)` draws padded batches of tokens: each real part
+# holds one token 1 and one token 2 among others, and the label is 1 when the 1 comes
+# first; the padding holds any tokens, 1s and 2s included. A bag of words scores 50 %.
+# The classifier: embeddings of size 16, `nn.LSTM(16, 16, batch_first=True,
+# bidirectional=True)` run on the batch packed with `pack_padded_sequence` (so that the
+# backward LSTM starts at each row's own last token) and padded back to T, your
+# `masked_pool` of its outputs, `[mean ; largest]` (B, 64), and logits
+# $W_{ho} [\cdot] + b_o$ over the two labels. Train it:
+#
+# 1. `generator = torch.Generator().manual_seed(seed)`, then `torch.manual_seed(seed)`
+#    before building the `nn.LSTM`; the embedding from $N(0, 0.3^2)$ and $W_{ho}$ (2, 64)
+#    from $N(0, 0.1^2)$, both drawn from the generator, $b_o = 0$;
+# 2. at each of `steps` steps draw `x, lengths, y = order_task(64, 12, 10, generator)` and
+#    take an Adam step (learning rate 0.01) on the mean cross-entropy.
+#
+# Return `{"embedding": (10, 16), "lstm": <the nn.LSTM's state_dict()>, "W_ho": (2, 64),
+# "b_o": (2,)}`. The grader runs them (`order_logits` shows how) on 2,000 fresh rows:
+# the accuracy must be at least 0.9.
+
+# %% nbgrader={"grade": false, "grade_id": "train_order_classifier", "locked": false, "schema_version": 3, "solution": true, "task": false}
+def train_order_classifier(steps, seed):
+    """Embedding, packed bidirectional LSTM, masked mean and max, linear: trained weights."""
+    ### BEGIN SOLUTION
+    generator = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    lstm = nn.LSTM(16, 16, batch_first=True, bidirectional=True)
+    embedding = (torch.randn(10, 16, generator=generator) * 0.3).requires_grad_()
+    W_ho = (torch.randn(2, 64, generator=generator) * 0.1).requires_grad_()
+    b_o = torch.zeros(2, requires_grad=True)
+    optimizer = torch.optim.Adam([embedding, W_ho, b_o, *lstm.parameters()], lr=0.01)
+    for _ in range(steps):
+        x, lengths, y = order_task(64, 12, 10, generator)
+        packed = pack_padded_sequence(embedding[x], lengths, batch_first=True,
+                                      enforce_sorted=False)
+        states, _ = pad_packed_sequence(lstm(packed)[0], batch_first=True, total_length=12)
+        logits = torch.cat(masked_pool(states, lengths), dim=-1) @ W_ho.T + b_o
+        loss = F.cross_entropy(logits, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return {"embedding": embedding.detach(), "W_ho": W_ho.detach(), "b_o": b_o.detach(),
+            "lstm": {k: v.detach() for k, v in lstm.state_dict().items()}}
+    ### END SOLUTION
+
+# %% nbgrader={"grade": true, "grade_id": "test_train_order_classifier", "locked": true, "points": 5, "schema_version": 3, "solution": false, "task": false}
+### BEGIN HIDDEN TESTS
+import seqlm.exercises as _grader
+_grader.answer("test_train_order_classifier",
+               lambda c: train_order_classifier(c["steps"], c["seed"]))
+### END HIDDEN TESTS
+few = train_order_classifier(steps=2, seed=0)
+x, lengths, y = order_task(4, 12, 10, torch.Generator().manual_seed(1))
+check_close(torch.tensor(order_logits(few, x, lengths).shape), torch.tensor([4, 2]),
+            "the grader's classifier runs on your weights: two scores per row")
+check_close(torch.tensor(few["W_ho"].shape), torch.tensor([2, 64]), "W_ho is (2, 4H)")
+check_close(float(len(few["lstm"])), 8.0, "both directions' four tensors")
+
+# %% [markdown] nbgrader={"grade": false, "grade_id": "try_it_md", "locked": true, "schema_version": 3, "solution": false, "task": false}
+# The cell below trains as the grader does and measures the accuracy the same way. It
+# takes some seconds, and the grader skips it.
+
+# %% nbgrader={"grade": false, "grade_id": "try_it", "locked": true, "schema_version": 3, "solution": false, "task": false}
+if not grading():
+    trained = train_order_classifier(steps=200, seed=0)
+    x, lengths, y = order_task(2000, 12, 10, torch.Generator().manual_seed(1))
+    accuracy = float((order_logits(trained, x, lengths).argmax(-1) == y).double().mean())
+    print(f"accuracy {accuracy:.3f} (to pass: at least 0.9; a bag of words: about 0.5)")

@@ -1,68 +1,101 @@
-"""Assignment 9's checks: random layers and mixing weights, and random biLM scores over
-windows of tokens, drawn per grading run; references computed here by hand (the scalar
-mix) and from torch.nn.functional.cross_entropy (the joint loss)."""
+"""Assignment 9's checks: random highway layers and upstream gradients drawn per grading
+run, the reference gradients from autograd; random output layers, targets and negatives,
+the corrected loss computed here; the bigram model measured with the full softmax."""
+
+import math
 
 import torch
 import torch.nn.functional as F
 
-from grading.checks import Case, part, shape, torch_generator
+from grading.checks import Case, Outcome, part, shape, torch_generator
+from seqlm import exercises
+
+BY_HAND = ("torch.autograd", "torch.func", "functorch", ".backward")
+WRITES = {"highway_backward": ["seqlm.elmo.Highway"],
+          "sampled_softmax_loss": ["seqlm.elmo.SampledSoftmax.loss"],
+          "train_sampled_bigram": []}
+PASSING_NATS = 4.8      # the reference scores 4.48-4.50; the unigram model 5.09, a sampled
+                        # softmax without the log-Q correction about 5.5
 
 
-
-def mixed(layers, w, gamma):
-    """γ Σ_j s_j h_j with s = softmax(w), written out (float64, then back to float32)."""
-    w = w.double()
-    s = torch.exp(w - w.max())
-    s = s / s.sum()
-    total = torch.zeros(layers[0].shape, dtype=torch.float64)
-    for s_j, h in zip(s, layers):
-        total = total + s_j * h.double()
-    return (gamma.double() * total).float()
+def draw(g, *size, std=1.0):
+    return torch.randn(*size, dtype=torch.float64, generator=g) * std
 
 
-@part("test_scalar_mix", atol=1e-5, rtol=1e-5)
-def scalar_mix(rng):
+def highway(x, W_H, b_H, W_T, b_T):
+    g = torch.sigmoid(x @ W_T.T + b_T)
+    return g * torch.relu(x @ W_H.T + b_H) + (1 - g) * x
+
+
+@part("test_highway_backward", atol=1e-10, bans=BY_HAND + ("seqlm",))
+def highway_backward(rng):
     g, cases = torch_generator(rng), []
-    # (number of layers L + 1, the layers' shape): a biLM's 3 layers over a batch, one
-    # layer alone, one vector per layer, many layers over a sequence.
-    sizes = [(3, (rng.randint(1, 4), rng.randint(1, 6), rng.randint(1, 8))),
-             (1, (rng.randint(1, 5), rng.randint(1, 6))),
-             (rng.randint(2, 4), (rng.randint(1, 8),)),
-             (rng.randint(4, 6), (rng.randint(2, 7), rng.randint(1, 5)))]
-    for n, dims in sizes:
-        layers = [torch.randn(dims, generator=g) for _ in range(n)]
-        w = torch.randn(n, generator=g) * rng.choice([0.5, 2.0, 5.0])
-        gamma = torch.tensor(rng.uniform(-2.0, 3.0))
-        weights = ", ".join(f"{v:.3g}" for v in w.tolist())
-        cases.append(Case({"layers": layers, "w": w, "gamma": gamma}, mixed(layers, w, gamma),
-                          f"scalar_mix({n} layers {shape(layers[0])}, w ({weights}), "
-                          f"gamma={float(gamma):.3g})"))
+    for _ in range(4):
+        N, d = rng.randint(1, 6), rng.randint(1, 7)
+        inputs = {"x": draw(g, N, d), "W_H": draw(g, d, d, std=0.7), "b_H": draw(g, d),
+                  "W_T": draw(g, d, d, std=0.7), "b_T": draw(g, d) - 1}
+        d_y = draw(g, N, d)
+        leaves = {k: v.clone().requires_grad_() for k, v in inputs.items()}
+        loss = (d_y * highway(*leaves.values())).sum()
+        want = dict(zip(leaves, torch.autograd.grad(loss, list(leaves.values()))))
+        cases.append(Case(inputs | {"d_y": d_y}, want,
+                          f"highway_backward(x {shape(inputs['x'])}, …)"))
     return cases
 
 
-def reference_loss(forward_logits, backward_logits, targets):
-    V = forward_logits.shape[-1]
-    ahead = F.cross_entropy(forward_logits[:, :-1].reshape(-1, V), targets[:, 1:].reshape(-1))
-    behind = F.cross_entropy(backward_logits[:, 1:].reshape(-1, V), targets[:, :-1].reshape(-1))
-    return float(ahead + behind)
+def corrected_loss(h, targets, weight, bias, negatives, log_q) -> float:
+    """The reference, one row and one negative at a time, in float64."""
+    K, total = len(negatives), 0.0
+    for n in range(len(targets)):
+        y = int(targets[n])
+        scores = [float(h[n] @ weight[y] + bias[y])]
+        scores += [float(h[n] @ weight[w] + bias[w]) - math.log(K) - float(log_q[w])
+                   for w in negatives.tolist() if w != y]
+        top = max(scores)
+        total += top + math.log(sum(math.exp(s - top) for s in scores)) - scores[0]
+    return total / len(targets)
 
 
-@part("test_joint_loss", atol=1e-5, rtol=1e-5)
-def joint_loss(rng):
+@part("test_sampled_softmax_loss", rtol=1e-5, atol=1e-5, bans=("seqlm",))
+def sampled_softmax_loss(rng):
     g, cases = torch_generator(rng), []
-    # (B, T, V): a batch of windows; a batch of one; the shortest window, T = 2; two words.
-    sizes = [(rng.randint(2, 5), rng.randint(3, 10), rng.randint(3, 30)),
-             (1, rng.randint(3, 8), rng.randint(3, 12)),
-             (rng.randint(1, 4), 2, rng.randint(3, 10)),
-             (rng.randint(2, 4), rng.randint(3, 8), 2)]
-    for B, T, V in sizes:
-        scale = rng.choice([1.0, 3.0])
-        forward_logits = torch.randn(B, T, V, generator=g) * scale
-        backward_logits = torch.randn(B, T, V, generator=g) * scale
-        targets = torch.randint(0, V, (B, T), generator=g)
-        cases.append(Case({"forward_logits": forward_logits, "backward_logits": backward_logits,
-                           "targets": targets},
-                          reference_loss(forward_logits, backward_logits, targets),
-                          f"joint_loss(logits {shape(forward_logits)} both ways, "
-                          f"targets {shape(targets)})"))
+    # (N, m, |V|, K, scale): several rows; a row alone; more negatives than words (every
+    # target among them); scores large enough to overflow exp in float32
+    for N, m, V, K, scale in [(rng.randint(2, 6), rng.randint(1, 5), rng.randint(5, 30), 8, 1),
+                              (1, 3, 6, 4, 1), (rng.randint(2, 4), 2, 4, 12, 1),
+                              (3, 4, 10, 5, 40)]:
+        q = torch.rand(V, dtype=torch.float64, generator=g) + 0.1
+        q = q / q.sum()
+        args = {"h": draw(g, N, m, std=scale).float(), "targets": torch.randint(0, V, (N,),
+                                                                              generator=g),
+                "weight": draw(g, V, m).float(), "bias": draw(g, V).float(),
+                "negatives": torch.multinomial(q, K, replacement=True, generator=g),
+                "log_q": q.log().float()}
+        cases.append(Case(args, corrected_loss(*(v.double() if v.is_floating_point() else v
+                                                  for v in args.values())),
+                          f"sampled_softmax_loss(h {shape(args['h'])}, |V| = {V}, K = {K})"))
     return cases
+
+
+def scores_well(vocab_size: int):
+    sizes = {"embedding": (vocab_size, 32), "weight": (vocab_size, 32), "bias": (vocab_size,)}
+
+    def test(weights) -> str | None:
+        for name, size in sizes.items():
+            if tuple(weights[name].shape) != size:
+                return f"{name} has shape {tuple(weights[name].shape)}, not {size}"
+            if not weights[name].isfinite().all():
+                return f"the trained {name} is not finite"
+        nats = exercises.bigram_nats(weights, vocab_size)
+        return None if nats < PASSING_NATS else \
+            f"the full softmax's cross-entropy on the validation pairs is {nats:.3f} nats"
+    return test
+
+
+@part("test_train_sampled_bigram", bans=("seqlm",),
+      allow=("seqlm.exercises.shakespeare_words", "seqlm.exercises.word_unigram"))
+def train_sampled_bigram(rng):
+    seed = rng.getrandbits(31)
+    return [Case({"vocab_size": 2000, "steps": 400, "seed": seed},
+                 Outcome(scores_well(2000), f"below {PASSING_NATS} nats"),
+                 f"train_sampled_bigram(vocab_size=2000, steps=400, seed={seed})")]
