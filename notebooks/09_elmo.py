@@ -543,7 +543,8 @@ for kind in ("token", "elmo"):
 chapter8 = results.metric(setup, "08_bilstm", "punctuation test macro F1, bidirectional × 1")
 full_pool = len(plays.evenly_spaced(punctuation.lines("train"),
                                     config.SIZES["08_bilstm"][setup.profile]["train_lines"]))
-print(f"learned, 100 % ({len(label_pool):,} lines): {spread('learned', max(size['fractions']))[0]:.3f}; "
+learned_all = spread("learned", max(size["fractions"]))[0]
+print(f"learned, 100 % ({len(label_pool):,} lines): {learned_all:.3f}; "
       + (f"Chapter 8's bidirectional tagger ({full_pool:,} lines): {chapter8:.3f}" if chapter8
          else "Chapter 8's results for this profile are not in _build/results (run it to compare)"))
 
