@@ -81,7 +81,7 @@ data: install
 
 # After editing a chapter's .py twin: regenerate its .ipynb (outputs stay cleared).
 sync:
-	$(PYTHON) -m jupytext --sync notebooks/*.ipynb
+	$(PYTHON) -m jupytext --sync notebooks/*.ipynb assignments/source/*/[0-9]*.ipynb
 
 clean:
 	rm -rf _build

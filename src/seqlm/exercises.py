@@ -163,18 +163,18 @@ def adding_problem(batch_size: int, length: int, generator):
 
 def irnn_start(hidden_size: int, seed: int, input_size: int = 2) -> dict:
     """Where Assignment 5's ReLU network starts: W_hh = I (Le et al.'s IRNN), W_ih drawn
-    from N(0, 0.1²), W_ho from N(0, 1/H), zero biases (float32, drawn from ``seed``)."""
+    from N(0, 0.1²), W_hy from N(0, 1/H), zero biases (float32, drawn from ``seed``)."""
     import torch
 
     g = torch.Generator().manual_seed(seed)
     H = hidden_size
     return {"W_ih": torch.randn(H, input_size, generator=g) * 0.1, "W_hh": torch.eye(H),
-            "b_h": torch.zeros(H), "W_ho": torch.randn(1, H, generator=g) / math.sqrt(H),
-            "b_o": torch.zeros(1)}
+            "b_h": torch.zeros(H), "W_hy": torch.randn(1, H, generator=g) / math.sqrt(H),
+            "b_y": torch.zeros(1)}
 
 
 def relu_rnn_predictions(weights: dict, x):
-    """ŷ = W_ho h_T + b_o of the ReLU network h_t = relu(W_ih x_t + W_hh h_{t-1} + b_h),
+    """ŷ = W_hy h_T + b_y of the ReLU network h_t = relu(W_ih x_t + W_hh h_{t-1} + b_h),
     h_0 = 0, in float64: x (B, T, D) -> (B,)."""
     import torch
 
@@ -182,11 +182,11 @@ def relu_rnn_predictions(weights: dict, x):
     h = x.new_zeros(x.shape[0], w["W_hh"].shape[0], dtype=torch.float64)
     for t in range(x.shape[1]):
         h = torch.relu(x[:, t].double() @ w["W_ih"].T + h @ w["W_hh"].T + w["b_h"])
-    return (h @ w["W_ho"].T + w["b_o"])[:, 0]
+    return (h @ w["W_hy"].T + w["b_y"])[:, 0]
 
 
 def lstm_predictions(weights: dict, x):
-    """ŷ = W_ho h_T + b_o of a one-layer ``nn.LSTM`` with the weights W_ih (4H, D), W_hh,
+    """ŷ = W_hy h_T + b_y of a one-layer ``nn.LSTM`` with the weights W_ih (4H, D), W_hh,
     b_ih, b_hh (torch's layout), from zero states, in float64: x (B, T, D) -> (B,)."""
     import torch
 
@@ -194,8 +194,8 @@ def lstm_predictions(weights: dict, x):
                                  for key, name in LSTM_NAMES.items()})
     with torch.no_grad():
         states, _ = layer(x.double())
-        return (states[:, -1] @ torch.as_tensor(weights["W_ho"], dtype=torch.float64).T
-                + torch.as_tensor(weights["b_o"], dtype=torch.float64))[:, 0]
+        return (states[:, -1] @ torch.as_tensor(weights["W_hy"], dtype=torch.float64).T
+                + torch.as_tensor(weights["b_y"], dtype=torch.float64))[:, 0]
 
 
 LSTM_NAMES = {"W_ih": "weight_ih", "W_hh": "weight_hh", "b_ih": "bias_ih", "b_hh": "bias_hh"}
@@ -239,7 +239,7 @@ def cho_gru_bits(weights: dict, n_chars: int = 20_000, length: int = 100) -> flo
         r = σ(W_ir x + b_ir + W_hr h + b_hr),   z = σ(W_iz x + b_iz + W_hz h + b_hz)
         h̃ = tanh(W_in x + b_in + W_hn (r ⊙ h) + b_hn),   h' = z ⊙ h + (1 - z) ⊙ h̃
 
-    then logits W_ho h' + b_o; ``embedding`` (|V|, m) gives the inputs. Measured on the
+    then logits W_hy h' + b_y; ``embedding`` (|V|, m) gives the inputs. Measured on the
     first ``n_chars`` characters of the validation split, read in windows of ``length``
     from zero states, in float64."""
     import torch
@@ -261,7 +261,7 @@ def cho_gru_bits(weights: dict, n_chars: int = 20_000, length: int = 100) -> flo
             z = torch.sigmoid(x_z + h @ W_hz.T + b_hz)
             h = z * h + (1 - z) * torch.tanh(x_n + (r * h) @ W_hn.T + b_hn)
             states.append(h)
-        logits = torch.stack(states, dim=1) @ w["W_ho"].T + w["b_o"]
+        logits = torch.stack(states, dim=1) @ w["W_hy"].T + w["b_y"]
         nats = F.cross_entropy(logits.reshape(-1, vocab_size), y.reshape(-1))
     return float(nats) / math.log(2)
 
@@ -294,7 +294,7 @@ def order_logits(weights: dict, x, lengths):
     """Scores (B, 2) of the classifier of Assignment 8: embedding (|V|, m), a bidirectional
     ``nn.LSTM`` (its state dict under ``"lstm"``) run on the packed batch, the mean and
     the maximum of its outputs over each row's real steps, side by side (B, 4H), and
-    a linear layer W_ho (2, 4H), b_o."""
+    a linear layer W_hy (2, 4H), b_y."""
     import torch
     from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
@@ -314,7 +314,7 @@ def order_logits(weights: dict, x, lengths):
         largest, _ = pad_packed_sequence(outputs, batch_first=True, total_length=x.shape[1],
                                          padding_value=-math.inf)
         pooled = torch.cat([total.sum(1) / lengths[:, None].double(), largest.amax(1)], -1)
-        return pooled @ w["W_ho"].T + w["b_o"]
+        return pooled @ w["W_hy"].T + w["b_y"]
 
 
 # --------------------------------------------------------------------------- Assignment 9

@@ -33,14 +33,14 @@ def test_the_relu_network_and_the_lstm_regressor_are_torch_nn_layers():
     rnn = nn.RNN(2, 4, nonlinearity="relu", batch_first=True).double()
     head = nn.Linear(4, 1).double()
     weights = {"W_ih": rnn.weight_ih_l0, "W_hh": rnn.weight_hh_l0,
-               "b_h": rnn.bias_ih_l0 + rnn.bias_hh_l0, "W_ho": head.weight, "b_o": head.bias}
+               "b_h": rnn.bias_ih_l0 + rnn.bias_hh_l0, "W_hy": head.weight, "b_y": head.bias}
     with torch.no_grad():
         want = head(rnn(x.double())[0][:, -1])[:, 0]
         assert torch.allclose(exercises.relu_rnn_predictions(weights, x), want)
     lstm = nn.LSTM(2, 3, batch_first=True).double()
     head = nn.Linear(3, 1).double()
     weights = {"W_ih": lstm.weight_ih_l0, "W_hh": lstm.weight_hh_l0, "b_ih": lstm.bias_ih_l0,
-               "b_hh": lstm.bias_hh_l0, "W_ho": head.weight, "b_o": head.bias}
+               "b_hh": lstm.bias_hh_l0, "W_hy": head.weight, "b_y": head.bias}
     with torch.no_grad():
         want = head(lstm(x.double())[0][:, -1])[:, 0]
         assert torch.allclose(exercises.lstm_predictions(weights, x), want)
@@ -56,8 +56,8 @@ def gru_weights(V, m, H, recurrent: bool):
     g = generator(1)
     w = {"embedding": torch.randn(V, m, generator=g), "W_ih": torch.randn(3 * H, m, generator=g),
          "W_hh": torch.randn(3 * H, H, generator=g), "b_ih": torch.randn(3 * H, generator=g),
-         "b_hh": torch.randn(3 * H, generator=g), "W_ho": torch.randn(V, H, generator=g),
-         "b_o": torch.randn(V, generator=g)}
+         "b_hh": torch.randn(3 * H, generator=g), "W_hy": torch.randn(V, H, generator=g),
+         "b_y": torch.randn(V, generator=g)}
     if not recurrent:
         w["W_hh"], w["b_hh"] = torch.zeros_like(w["W_hh"]), torch.zeros_like(w["b_hh"])
     return w
@@ -72,7 +72,7 @@ def torch_gru_bits(w, n_chars, length):
     y = ids[1:rows * length + 1].reshape(rows, length)
     with torch.no_grad():
         states, _ = layer(w["embedding"].double()[x])
-        logits = states @ w["W_ho"].double().T + w["b_o"].double()
+        logits = states @ w["W_hy"].double().T + w["b_y"].double()
         return float(nn.functional.cross_entropy(logits.reshape(-1, V), y.reshape(-1))) / \
             math.log(2)
 
@@ -118,7 +118,7 @@ def test_order_logits_read_only_each_row_s_real_steps():
     lstm = nn.LSTM(16, 16, batch_first=True, bidirectional=True)
     g = generator(2)
     weights = {"embedding": torch.randn(10, 16, generator=g), "lstm": lstm.state_dict(),
-               "W_ho": torch.randn(2, 64, generator=g), "b_o": torch.randn(2, generator=g)}
+               "W_hy": torch.randn(2, 64, generator=g), "b_y": torch.randn(2, generator=g)}
     x, lengths, _ = exercises.order_task(6, 12, 10, generator(3))
     logits = exercises.order_logits(weights, x, lengths)
     junk = torch.where(torch.arange(12)[None, :] >= lengths[:, None], 1, x)

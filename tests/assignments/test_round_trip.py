@@ -187,7 +187,7 @@ def train_clipped(weights, length, steps, lr, max_norm, seed):
         h = torch.zeros(32, params["W_hh"].shape[0])
         for t in range(length):
             h = torch.relu(x[:, t] @ params["W_ih"].T + h @ params["W_hh"].T + params["b_h"])
-        loss = (((h @ params["W_ho"].T + params["b_o"])[:, 0] - y) ** 2).mean()
+        loss = (((h @ params["W_hy"].T + params["b_y"])[:, 0] - y) ** 2).mean()
 STEP
     return {"weights": {k: v.detach() for k, v in params.items()}, "norms": torch.stack(norms)}
 """
@@ -252,7 +252,7 @@ def train_adding(length, hidden_size, steps, seed):
         loss.backward()
         optimizer.step()
     weights = {"W_ih": layer.weight_ih_l0, "W_hh": layer.weight_hh_l0, "b_ih": layer.bias_ih_l0,
-               "b_hh": layer.bias_hh_l0, "W_ho": head.weight, "b_o": head.bias}
+               "b_hh": layer.bias_hh_l0, "W_hy": head.weight, "b_y": head.bias}
     return {k: v.detach() for k, v in weights.items()}
 """
 GRU_BACKWARD_NO_CARRY = """

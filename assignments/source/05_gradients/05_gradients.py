@@ -125,7 +125,7 @@ check_close(jacobian_norms(rotate, torch.zeros(2, 2, dtype=torch.float64), "tanh
 #
 # A ReLU network reads a sequence of the adding problem (Chapter 5; each step holds a
 # value and a marker, the target is the sum of the two marked values) and predicts
-# $\hat y = W_{ho} h_T + b_o$ from $h_t = \mathrm{relu}(W_{ih} x_t + W_{hh} h_{t-1} + b_h)$,
+# $\hat y = W_{hy} h_T + b_y$ from $h_t = \mathrm{relu}(W_{ih} x_t + W_{hh} h_{t-1} + b_h)$,
 # $h_0 = 0$, with the loss $L = \frac{1}{B} \sum_b (\hat y_b - y_b)^2$. It starts as
 # Le et al.'s IRNN, $W_{hh} = I$ (`irnn_start` gives such a start). At the learning
 # rate $\eta = 0.3$ plain SGD blows up (try it below). Write the SGD loop that clips:
@@ -137,7 +137,7 @@ check_close(jacobian_norms(rotate, torch.zeros(2, 2, dtype=torch.float64), "tanh
 # 3. step $\theta \leftarrow \theta - \eta \min\big(1, g_{\max} / (\lVert g \rVert + 10^{-6})\big)\, g$.
 #
 # `weights` is a dict of float32 tensors `W_ih` (H, 2), `W_hh` (H, H), `b_h` (H,),
-# `W_ho` (1, H), `b_o` (1,); do not change it. Return
+# `W_hy` (1, H), `b_y` (1,); do not change it. Return
 # `{"weights": <the trained dict>, "norms": <a tensor (steps,) of each step's norm
 # before clipping>}`. The grader starts you from a start of its own, computes your
 # first step's norm itself, and measures the MSE of your trained weights on 4,096 fresh
@@ -155,7 +155,7 @@ def train_clipped(weights, length, steps, lr, max_norm, seed):
         h = torch.zeros(32, params["W_hh"].shape[0])
         for t in range(length):
             h = torch.relu(x[:, t] @ params["W_ih"].T + h @ params["W_hh"].T + params["b_h"])
-        prediction = (h @ params["W_ho"].T + params["b_o"])[:, 0]
+        prediction = (h @ params["W_hy"].T + params["b_y"])[:, 0]
         loss = ((prediction - y) ** 2).mean()
         grads = torch.autograd.grad(loss, list(params.values()))
         norm = torch.sqrt(sum((g ** 2).sum() for g in grads))

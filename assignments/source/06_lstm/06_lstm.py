@@ -111,11 +111,11 @@ check_close(grads["b_hh"][2:4], torch.full((2,), 0.25, dtype=torch.float64),
 # ## Part B: the adding problem, trained with your backward pass (5 points)
 #
 # An LSTM reads a sequence of the adding problem (each step: a value and a marker; the
-# target is the sum of the two marked values) and predicts $\hat y = W_{ho} h_T + b_o$
+# target is the sum of the two marked values) and predicts $\hat y = W_{hy} h_T + b_y$
 # from its last state, with the loss $L = \frac{1}{B} \sum_b (\hat y_b - y_b)^2$. Train it:
 #
 # 1. `generator = torch.Generator().manual_seed(seed)`; draw every weight from it,
-#    uniform in $\pm 1/\sqrt{H}$ as `torch.nn.LSTM` does (`W_ho` too; $b_o = 0$), then set
+#    uniform in $\pm 1/\sqrt{H}$ as `torch.nn.LSTM` does (`W_hy` too; $b_y = 0$), then set
 #    the forget gate's two biases to 1/2 each, so that they add up to 1 (Chapter 6);
 # 2. at each of `steps` steps draw `x, y = adding_problem(32, length, generator)`, run
 #    `lstm_step` over it from zero states keeping every state, and compute
@@ -127,7 +127,7 @@ check_close(grads["b_hh"][2:4], torch.full((2,), 0.25, dtype=torch.float64),
 #    `step()`).
 #
 # Return the trained float32 weights as a dict: `W_ih` (4H, 2), `W_hh` (4H, H), `b_ih`,
-# `b_hh` (4H,), `W_ho` (1, H), `b_o` (1,). The grader puts them in a `torch.nn.LSTM`
+# `b_hh` (4H,), `W_hy` (1, H), `b_y` (1,). The grader puts them in a `torch.nn.LSTM`
 # and measures the MSE on 4,096 fresh sequences: it must be below 0.03 (predicting 1
 # scores 1/6).
 
@@ -137,10 +137,10 @@ def train_adding(length, hidden_size, steps, seed):
     ### BEGIN SOLUTION
     H, generator = hidden_size, torch.Generator().manual_seed(seed)
     shapes = {"W_ih": (4 * H, 2), "W_hh": (4 * H, H), "b_ih": (4 * H,), "b_hh": (4 * H,),
-              "W_ho": (1, H)}
+              "W_hy": (1, H)}
     params = {k: (torch.rand(s, generator=generator) * 2 - 1) / math.sqrt(H)
               for k, s in shapes.items()}
-    params["b_o"] = torch.zeros(1)
+    params["b_y"] = torch.zeros(1)
     params["b_ih"][H:2 * H] = params["b_hh"][H:2 * H] = 0.5
     optimizer = torch.optim.Adam(params.values(), lr=0.02)
     for _ in range(steps):
@@ -150,10 +150,10 @@ def train_adding(length, hidden_size, steps, seed):
             states.append(lstm_step(x[:, t], *states[-1], params["W_ih"], params["W_hh"],
                                     params["b_ih"], params["b_hh"]))
         h_T = states[-1][0]
-        d_y = 2 * ((h_T @ params["W_ho"].T + params["b_o"])[:, 0] - y)[:, None] / 32
-        grads = {"W_ho": d_y.T @ h_T, "b_o": d_y.sum(0)}
+        d_y = 2 * ((h_T @ params["W_hy"].T + params["b_y"])[:, 0] - y)[:, None] / 32
+        grads = {"W_hy": d_y.T @ h_T, "b_y": d_y.sum(0)}
         grads |= {k: torch.zeros_like(params[k]) for k in ("W_ih", "W_hh", "b_ih", "b_hh")}
-        d_h, d_c = d_y @ params["W_ho"], torch.zeros(32, H)
+        d_h, d_c = d_y @ params["W_hy"], torch.zeros(32, H)
         for t in reversed(range(length)):
             step = lstm_step_backward(x[:, t], *states[t], params["W_ih"], params["W_hh"],
                                       params["b_ih"], params["b_hh"], d_h, d_c)
@@ -174,7 +174,7 @@ _grader.answer("test_train_adding", lambda c: train_adding(c["length"], c["hidde
 ### END HIDDEN TESTS
 few = train_adding(length=6, hidden_size=4, steps=2, seed=0)
 for name, size in {"W_ih": (16, 2), "W_hh": (16, 4), "b_ih": (16,), "b_hh": (16,),
-                   "W_ho": (1, 4), "b_o": (1,)}.items():
+                   "W_hy": (1, 4), "b_y": (1,)}.items():
     check_close(torch.tensor(few[name].shape), torch.tensor(size), f"the shape of {name}")
     check_close(float(few[name].isfinite().all()), 1.0, f"{name} is finite")
 

@@ -39,8 +39,8 @@ def lstm_step_backward(rng):
 
 def measured(length: int, hidden_size: int, valid_seed: int):
     sizes = {"W_ih": (4 * hidden_size, 2), "W_hh": (4 * hidden_size, hidden_size),
-             "b_ih": (4 * hidden_size,), "b_hh": (4 * hidden_size,), "W_ho": (1, hidden_size),
-             "b_o": (1,)}
+             "b_ih": (4 * hidden_size,), "b_hh": (4 * hidden_size,), "W_hy": (1, hidden_size),
+             "b_y": (1,)}
 
     def test(weights) -> str | None:
         for name, size in sizes.items():

@@ -154,18 +154,18 @@ check_close(small[2], torch.arange(6.0, dtype=torch.float64), "the given weights
 #
 # Write one step of Cho's form yourself (a function of your own in this cell) and
 # train a character LM with it on the book's corpus: embeddings of size 16, your GRU
-# with `hidden_size` units, then logits $W_{ho} h_t + b_o$ over the |V| characters.
+# with `hidden_size` units, then logits $W_{hy} h_t + b_y$ over the |V| characters.
 #
 # 1. `generator = torch.Generator().manual_seed(seed)`; draw the embedding from
 #    $N(0, 0.1^2)$, then every other weight uniform in $\pm 1/\sqrt{H}$ (as `torch.nn`
-#    does; $b_o = 0$), all from the generator; `_, V = shakespeare_chars()` gives |V|;
+#    does; $b_y = 0$), all from the generator; `_, V = shakespeare_chars()` gives |V|;
 # 2. at each of `steps` steps draw `x, y = char_batch(64, 16, generator)` (64 windows of
 #    16 characters and the characters that follow each), run your GRU from $h_0 = 0$, and
 #    take an Adam step (learning rate 0.01) on the mean cross-entropy of the next
 #    characters. Autograd and `torch.optim` are fine here.
 #
 # Return the trained float32 weights as a dict: `embedding` (|V|, 16), `W_ih` (3H, 16),
-# `W_hh` (3H, H), `b_ih`, `b_hh` (3H,), `W_ho` (|V|, H), `b_o` (|V|,). The grader runs
+# `W_hh` (3H, H), `b_ih`, `b_hh` (3H,), `W_hy` (|V|, H), `b_y` (|V|,). The grader runs
 # them in Cho's form on the first 20,000 characters of the validation split: they must
 # score below 3.3 bits per character (a bigram model scores 3.53; the unigram 4.72).
 
@@ -185,9 +185,9 @@ def train_cho_gru(hidden_size, steps, seed):
     _, V = shakespeare_chars()
     w = {"embedding": torch.randn(V, 16, generator=generator) * 0.1}
     for name, size in {"W_ih": (3 * H, 16), "W_hh": (3 * H, H), "b_ih": (3 * H,),
-                       "b_hh": (3 * H,), "W_ho": (V, H)}.items():
+                       "b_hh": (3 * H,), "W_hy": (V, H)}.items():
         w[name] = (torch.rand(size, generator=generator) * 2 - 1) / math.sqrt(H)
-    w["b_o"] = torch.zeros(V)
+    w["b_y"] = torch.zeros(V)
     for p in w.values():
         p.requires_grad_()
     optimizer = torch.optim.Adam(w.values(), lr=0.01)
@@ -197,7 +197,7 @@ def train_cho_gru(hidden_size, steps, seed):
         for t in range(16):
             h = cho_step(inputs[:, t], h, w)
             states.append(h)
-        logits = torch.stack(states, dim=1) @ w["W_ho"].T + w["b_o"]       # (B, T, |V|)
+        logits = torch.stack(states, dim=1) @ w["W_hy"].T + w["b_y"]       # (B, T, |V|)
         loss = F.cross_entropy(logits.reshape(-1, V), y.reshape(-1))
         optimizer.zero_grad()
         loss.backward()
@@ -213,7 +213,7 @@ _grader.answer("test_train_cho_gru",
 ### END HIDDEN TESTS
 few, (_, V) = train_cho_gru(hidden_size=8, steps=2, seed=0), shakespeare_chars()
 for name, size in {"embedding": (V, 16), "W_ih": (24, 16), "W_hh": (24, 8), "b_ih": (24,),
-                   "b_hh": (24,), "W_ho": (V, 8), "b_o": (V,)}.items():
+                   "b_hh": (24,), "W_hy": (V, 8), "b_y": (V,)}.items():
     check_close(torch.tensor(few[name].shape), torch.tensor(size), f"the shape of {name}")
     check_close(float(few[name].isfinite().all()), 1.0, f"{name} is finite")
 

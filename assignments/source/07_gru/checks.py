@@ -79,7 +79,7 @@ def scores_well(hidden_size: int):
     _, V = exercises.shakespeare_chars()
     sizes = {"embedding": (V, 16), "W_ih": (3 * hidden_size, 16),
              "W_hh": (3 * hidden_size, hidden_size), "b_ih": (3 * hidden_size,),
-             "b_hh": (3 * hidden_size,), "W_ho": (V, hidden_size), "b_o": (V,)}
+             "b_hh": (3 * hidden_size,), "W_hy": (V, hidden_size), "b_y": (V,)}
 
     def test(weights) -> str | None:
         for name, size in sizes.items():

@@ -123,16 +123,16 @@ check_close(d_states[:, :, 0], torch.tensor([[0.0, 0, 0, 0, 1], [0.0, 0, 1, 0, 0
 # bidirectional=True)` run on the batch packed with `pack_padded_sequence` (so that the
 # backward LSTM starts at each row's own last token) and padded back to T, your
 # `masked_pool` of its outputs, `[mean ; largest]` (B, 64), and logits
-# $W_{ho} [\cdot] + b_o$ over the two labels. Train it:
+# $W_{hy} [\cdot] + b_y$ over the two labels. Train it:
 #
 # 1. `generator = torch.Generator().manual_seed(seed)`, then `torch.manual_seed(seed)`
-#    before building the `nn.LSTM`; the embedding from $N(0, 0.3^2)$ and $W_{ho}$ (2, 64)
-#    from $N(0, 0.1^2)$, both drawn from the generator, $b_o = 0$;
+#    before building the `nn.LSTM`; the embedding from $N(0, 0.3^2)$ and $W_{hy}$ (2, 64)
+#    from $N(0, 0.1^2)$, both drawn from the generator, $b_y = 0$;
 # 2. at each of `steps` steps draw `x, lengths, y = order_task(64, 12, 10, generator)` and
 #    take an Adam step (learning rate 0.01) on the mean cross-entropy.
 #
-# Return `{"embedding": (10, 16), "lstm": <the nn.LSTM's state_dict()>, "W_ho": (2, 64),
-# "b_o": (2,)}`. The grader runs them (`order_logits` shows how) on 2,000 fresh rows:
+# Return `{"embedding": (10, 16), "lstm": <the nn.LSTM's state_dict()>, "W_hy": (2, 64),
+# "b_y": (2,)}`. The grader runs them (`order_logits` shows how) on 2,000 fresh rows:
 # the accuracy must be at least 0.9.
 
 # %% nbgrader={"grade": false, "grade_id": "train_order_classifier", "locked": false, "schema_version": 3, "solution": true, "task": false}
@@ -143,20 +143,20 @@ def train_order_classifier(steps, seed):
     torch.manual_seed(seed)
     lstm = nn.LSTM(16, 16, batch_first=True, bidirectional=True)
     embedding = (torch.randn(10, 16, generator=generator) * 0.3).requires_grad_()
-    W_ho = (torch.randn(2, 64, generator=generator) * 0.1).requires_grad_()
-    b_o = torch.zeros(2, requires_grad=True)
-    optimizer = torch.optim.Adam([embedding, W_ho, b_o, *lstm.parameters()], lr=0.01)
+    W_hy = (torch.randn(2, 64, generator=generator) * 0.1).requires_grad_()
+    b_y = torch.zeros(2, requires_grad=True)
+    optimizer = torch.optim.Adam([embedding, W_hy, b_y, *lstm.parameters()], lr=0.01)
     for _ in range(steps):
         x, lengths, y = order_task(64, 12, 10, generator)
         packed = pack_padded_sequence(embedding[x], lengths, batch_first=True,
                                       enforce_sorted=False)
         states, _ = pad_packed_sequence(lstm(packed)[0], batch_first=True, total_length=12)
-        logits = torch.cat(masked_pool(states, lengths), dim=-1) @ W_ho.T + b_o
+        logits = torch.cat(masked_pool(states, lengths), dim=-1) @ W_hy.T + b_y
         loss = F.cross_entropy(logits, y)
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return {"embedding": embedding.detach(), "W_ho": W_ho.detach(), "b_o": b_o.detach(),
+    return {"embedding": embedding.detach(), "W_hy": W_hy.detach(), "b_y": b_y.detach(),
             "lstm": {k: v.detach() for k, v in lstm.state_dict().items()}}
     ### END SOLUTION
 
@@ -170,7 +170,7 @@ few = train_order_classifier(steps=2, seed=0)
 x, lengths, y = order_task(4, 12, 10, torch.Generator().manual_seed(1))
 check_close(torch.tensor(order_logits(few, x, lengths).shape), torch.tensor([4, 2]),
             "the grader's classifier runs on your weights: two scores per row")
-check_close(torch.tensor(few["W_ho"].shape), torch.tensor([2, 64]), "W_ho is (2, 4H)")
+check_close(torch.tensor(few["W_hy"].shape), torch.tensor([2, 64]), "W_hy is (2, 4H)")
 check_close(float(len(few["lstm"])), 8.0, "both directions' four tensors")
 
 # %% [markdown] nbgrader={"grade": false, "grade_id": "try_it_md", "locked": true, "schema_version": 3, "solution": false, "task": false}

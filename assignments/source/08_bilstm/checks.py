@@ -73,7 +73,7 @@ def masked_pool_backward(rng):
 
 def classifies_well(valid_seed: int):
     def test(weights) -> str | None:
-        sizes = {"embedding": (10, 16), "W_ho": (2, 64), "b_o": (2,)}
+        sizes = {"embedding": (10, 16), "W_hy": (2, 64), "b_y": (2,)}
         for name, size in sizes.items():
             if tuple(weights[name].shape) != size:
                 return f"{name} has shape {tuple(weights[name].shape)}, not {size}"
