@@ -293,7 +293,8 @@ for n, model in interpolated.items():
 # without its first token), weighted by the **back-off weight** $\beta(u)$:
 #
 # $$p_{\text{KN}}(w \mid u) = \frac{\max(c(u\,w) - D, 0)}{c(u)} + \beta(u)\; p_{\text{KN}}(w \mid u'), \qquad \beta(u) = \frac{D\,N_{1+}(u\,\bullet)}{c(u)}.$$
-#
+
+# %% [markdown]
 # **Continuation counts.** The lower-order model matters most when the longer
 # history says little (it was seen rarely, or with many different words after it,
 # so $\beta(u)$ is large), so it should ask "how many different contexts
@@ -349,7 +350,8 @@ for i in narrow:
 # (with continuation counts in place of $c$ below the top order). On our plays
 # the three estimates differ widely and grow with the count (printed below, for
 # the highest order).
-#
+
+# %% [markdown]
 # The unigram model on its own ($n = 1$) is the exception, and there the
 # discount does nothing at all. Every word kept in the vocabulary was seen at
 # least 3 times, so there are no counts of 1 and 2 to estimate from (the code
@@ -447,8 +449,9 @@ print(f"best: modified Kneser-Ney, n={best_n}, test perplexity {best_word_ppl:.1
 assert all(np.isinf(word_ppl["MLE"][n]) for n in orders if n > 1)
 assert all(math.isfinite(v) for name in word_ppl if name != "MLE" for v in word_ppl[name].values())
 if setup.profile != "smoke":
+    assert word_ppl["add-k"][2] < word_ppl["add-k"][1]  # add-k: a bigram beats the unigram,
     assert all(word_ppl["add-k"][n + 1] > word_ppl["add-k"][n] for n in orders if n > 1
-               and n + 1 in orders)  # add-k: from bigrams on, worse with every extra word
+               and n + 1 in orders)  # then gets worse with every extra word of history
     for name in ("interpolated", "Kneser-Ney"):
         assert word_ppl[name][3] < word_ppl[name][2] < word_ppl[name][1]
     assert all(word_ppl["Kneser-Ney"][n] < word_ppl["interpolated"][n] for n in orders if n > 1)

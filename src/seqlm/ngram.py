@@ -312,7 +312,7 @@ class Interpolated(MLE):
         comp, defined = self.components(grams, histories)
         return (comp * self.weights(self.lambdas, defined)).sum(axis=1)
 
-    def tune(self, valid_ids, iterations: int = 500, tol: float = 1e-9) -> "Interpolated":
+    def tune(self, valid_ids, iterations: int = 500, tol: float = 1e-7) -> "Interpolated":
         """Fit the λ to held-out ids by expectation-maximisation (EM); returns self.
 
         E step: each order's share of each token's probability, r_j = λ_j p_j / Σ λ_i p_i
