@@ -296,7 +296,7 @@ if setup.profile != "smoke":
 # \approx 3$ times the learning rate in each coordinate, and momentum keeps the row
 # moving for a few dozen steps more: in all, about $\eta / \sqrt{0.001} \approx 32\,\eta$
 # per coordinate, $32\,\eta \sqrt{m}$ for the whole row. A word seen a handful of
-# times should then travel about as far as one seen thousands of times. The
+# times should then travel nearly as far as one seen thousands of times. The
 # distances, by how often each word occurs in training (the model was built from a
 # seed, so building it again gives back its starting features):
 
