@@ -246,17 +246,18 @@ for n, model in add_k.items():
 # $j = 1 \dots n$. The estimate of order $j$ exists only if its history was seen
 # in training (otherwise $c(\cdot) = 0$ and $p_{\text{ML}}$ divides by zero), and
 # if a history was seen so were all of its shorter ends. So each token has the
-# orders $0 \dots k$, $k$ the longest whose history was seen, and the model mixes
+# orders $0 \dots J$, $J$ the longest whose history was seen, and the model mixes
 # those, its weights divided by their sum so that they add up to 1:
 #
-# $$p_{\text{interp}}(w \mid u) = \frac{\sum_{j=0}^{k} \lambda_j\, p_j(w \mid u)}{\sum_{j=0}^{k} \lambda_j}, \qquad \sum_{j=0}^{n} \lambda_j = 1.$$
+# $$p_{\text{interp}}(w \mid u) = \frac{\sum_{j=0}^{J} \lambda_j\, p_j(w \mid u)}{\sum_{j=0}^{J} \lambda_j}, \qquad \sum_{j=0}^{n} \lambda_j = 1.$$
 #
 # The same model, written one order at a time as {cite:t}`chen1998empirical` do, is a
 # recursion: $p_{\text{interp},j} = \mu_j\, p_j + (1-\mu_j)\, p_{\text{interp},j-1}$,
 # starting from $p_{\text{interp},0} = 1/|V|$, with $\mu_j = \lambda_j / (\lambda_0 +
 # \dots + \lambda_j)$ the weight of order $j$ against everything below it, and
 # $\mu_j = 0$ when the order-$j$ history was never seen (a unit test checks that
-# the two forms agree). The weights are fitted to valid by
+# the two forms agree). Chen and Goodman also let the weights depend on how often
+# the history was seen; we keep one weight per order. The weights are fitted to valid by
 # **expectation-maximisation** (EM). Each step computes, for every valid token,
 # the share of its probability that each order supplied; then, in the recursive
 # form, it sets $\mu_j$ to the share order $j$ took of what orders $0 \dots j$

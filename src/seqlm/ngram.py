@@ -267,13 +267,14 @@ class Interpolated(MLE):
     ML estimates p_j = p_ML(w | last j-1 words of u), j = 1 … n, over the orders whose
     history was seen::
 
-        p(w | u) = Σ_{j=0}^{k} λ_j p_j(w | u) / Σ_{j=0}^{k} λ_j,
+        p(w | u) = Σ_{j=0}^{J} λ_j p_j(w | u) / Σ_{j=0}^{J} λ_j,
 
-    k being the longest order whose history u was seen (a history of order j is seen
-    whenever one of order j+1 is, so the orders present are always 0 … k). Dividing by the
-    weights present makes it Chen & Goodman's recursion p_interp,j = μ_j p_j +
-    (1 - μ_j) p_interp,j-1 with μ_j = λ_j / (λ_0 + … + λ_j), and μ_j = 0 where the order-j
-    history was never seen. ``lambdas`` are λ_0 … λ_n, summing to 1.
+    J being the longest order whose history u was seen (a history of order j is seen
+    whenever one of order j+1 is, so the orders present are always 0 … J). Dividing by
+    the weights present makes it Chen & Goodman's recursion, with one weight per order:
+    p_interp,j = μ_j p_j + (1 - μ_j) p_interp,j-1 with μ_j = λ_j / (λ_0 + … + λ_j), and
+    μ_j = 0 where the order-j history was never seen. ``lambdas`` are λ_0 … λ_n, summing
+    to 1.
     """
 
     name = "interpolated"
