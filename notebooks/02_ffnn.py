@@ -122,9 +122,9 @@ assert sum(p.numel() for p in model.parameters()) == ffnn.parameter_count(V, 2, 
 # enough to memorise much of its training text: trained for many passes with
 # nothing to hold it back, a network like this one eventually sees its validation
 # perplexity stop falling and rise again while its training loss keeps dropping.
-# Neither profile shows that here (see below; Exercise 5 lets you provoke it). The
-# `full` profile, which trains a wider network with direct connections for much
-# longer on a GPU, holds it back in three ways:
+# The `cpu` profile stops long before that (see below; Exercise 5 lets you provoke
+# it). The `full` profile, which trains a wider network with direct connections for
+# much longer on a GPU, holds it back in three ways:
 # **dropout** {cite}`srivastava2014dropout` (each feature and hidden unit is
 # zeroed with probability 0.4 at every training step, so no unit can rely on
 # another being there), **weight decay** (every weight shrinks a little at every
