@@ -260,11 +260,12 @@ assert len({cost["truncated"][T][0] for T in lengths}) == 1                     
 # asserted). The seconds are printed, not claimed: both methods read every step,
 # so both take longer on longer sequences, but by how much depends on the
 # machine (on a GPU a short sequence costs mostly the fixed price of launching
-# its kernels) and on what else it is doing. Truncation does not save time on a
-# sequence: it does the same forward and backward work, in $T/K$ pieces that
-# each pay the fixed cost of a backward call, so it can well come out slower. What
-# it gains in time is elsewhere: it can update the weights after every window,
-# $T/K$ updates per pass over the sequence where full BPTT makes one.
+# its kernels) and on what else it is doing. Truncation is not a way to save time
+# on a sequence: it does the same forward and backward work, only in $T/K$ pieces,
+# each paying the fixed cost of a backward call but touching less memory, so which
+# of the two is faster varies with the machine and the length (compare the rows
+# above). What it gains in time is elsewhere: it can update the weights after
+# every window, $T/K$ updates per pass over the sequence where full BPTT makes one.
 
 # %% [markdown]
 # ## 4.5 What truncation cannot learn
