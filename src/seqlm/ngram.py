@@ -1,7 +1,8 @@
 """n-gram language models: one counting structure for any order, five estimators.
 
-Notation (Chapter 1): a stream of token ids x_1 … x_N over a vocabulary of V
-types; the history of x_i is h = x_{i-n+1} … x_{i-1}; c(h w) counts the n-gram.
+Notation (Chapter 1, book/notation.md): a stream of token ids x_1 … x_N over a
+vocabulary of V types; the history of x_i is u = x_{i-n+1} … x_{i-1}, and u' is u
+without its first token; c(u w) counts the n-gram; j indexes the orders 1 … n.
 The stream is padded on the left with n-1 copies of ``pad_id`` (``<eos>``), so
 the first token is predicted as if it followed the end of a line and every
 counted k-gram has a left neighbour.
@@ -9,7 +10,7 @@ counted k-gram has a left neighbour.
 Counting is vectorised. The k-gram ending at position i is the pair
 (id of the (k-1)-gram ending at i-1, x_i); ``np.unique`` numbers those pairs,
 so a k-gram's key ``prefix_id * V + word`` stays far below 2**63 for any k.
-Every estimator computes ``p(w | h)`` through one method, ``_probs``, from
+Every estimator computes ``p(w | u)`` through one method, ``_probs``, from
 arrays of gram ids, so scoring a stream and the next-word distribution of a
 context are the same code.
 """
@@ -32,12 +33,12 @@ class Order:
     """The distinct k-grams of one order k."""
 
     keys: np.ndarray    # (U_k,) sorted, key = prefix_id * V + word
-    counts: np.ndarray  # (U_k,) c(h w): occurrences ending at a real (non-pad) position
+    counts: np.ndarray  # (U_k,) c(u w): occurrences ending at a real (non-pad) position
     vocab_size: int
-    cont: np.ndarray | None = None  # (U_k,) N1+(• h w): distinct left extensions (k < order)
+    cont: np.ndarray | None = None  # (U_k,) N1+(• u w): distinct left extensions (k < order)
 
     @property
-    def prefix(self) -> np.ndarray:  # (U_k,) id of the history h, a (k-1)-gram
+    def prefix(self) -> np.ndarray:  # (U_k,) id of the history u, a (k-1)-gram
         return self.keys // self.vocab_size
 
     @property
@@ -85,7 +86,7 @@ class NgramCounts:
             gram = np.full(len(stream), -1, dtype=np.int64)
             gram[defined] = inverse.ravel()
             counts = np.bincount(gram[real], minlength=len(unique))
-            if k > 1:  # N1+(• h w) of the (k-1)-grams: distinct k-grams with them as suffix
+            if k > 1:  # N1+(• u w) of the (k-1)-grams: distinct k-grams with them as suffix
                 suffix = np.zeros(len(unique), dtype=np.int64)
                 suffix[gram[real]] = below[real]
                 seen = counts > 0
@@ -180,7 +181,7 @@ class NgramLM:
     """An n-gram language model: ``fit`` counts a stream, ``prob`` scores one.
 
     Subclasses define ``_prepare`` (what to precompute from the counts) and
-    ``_probs(grams, histories)`` (p(w | h) from the ids given by ``lookup``).
+    ``_probs(grams, histories)`` (p(w | u) from the ids given by ``lookup``).
     """
 
     name = "n-gram"
@@ -227,7 +228,7 @@ class NgramLM:
 
 
 class MLE(NgramLM):
-    """Maximum likelihood: p(w | h) = c(h w) / c(h). Zero for anything unseen."""
+    """Maximum likelihood: p(w | u) = c(u w) / c(u). Zero for anything unseen."""
 
     name = "MLE"
 
@@ -235,17 +236,17 @@ class MLE(NgramLM):
         self._totals = [self.counts.per_history(k, o.counts)
                         for k, o in enumerate(self.counts.orders, start=1)]
 
-    def ml(self, k: int, grams, histories) -> np.ndarray:
-        """The order-k maximum-likelihood estimate, 0 for an unseen history."""
-        count = _gather(self.counts.orders[k - 1].counts, grams[k - 1])
-        return _ratio(count, _gather(self._totals[k - 1], histories[k - 1]))
+    def ml(self, j: int, grams, histories) -> np.ndarray:
+        """The order-j maximum-likelihood estimate, 0 for an unseen history."""
+        count = _gather(self.counts.orders[j - 1].counts, grams[j - 1])
+        return _ratio(count, _gather(self._totals[j - 1], histories[j - 1]))
 
     def _probs(self, grams, histories):
         return self.ml(self.order, grams, histories)
 
 
 class AddK(MLE):
-    """Add-k (Lidstone) smoothing: p(w | h) = (c(h w) + k) / (c(h) + k V); k = 1 is Laplace."""
+    """Add-k (Lidstone) smoothing: p(w | u) = (c(u w) + k) / (c(u) + k V); k = 1 is Laplace."""
 
     name = "add-k"
 
@@ -262,11 +263,18 @@ class AddK(MLE):
 
 
 class Interpolated(MLE):
-    """Linear interpolation (Jelinek-Mercer) of the uniform and the order-1 … n ML estimates:
-    p(w | h) = λ_0 / V + Σ_k λ_k p_ML(w | last k-1 words of h).
+    """Linear interpolation (Jelinek-Mercer) of the uniform distribution p_0 = 1/V and the
+    ML estimates p_j = p_ML(w | last j-1 words of u), j = 1 … n, over the orders whose
+    history was seen::
 
-    An order whose history was never seen has no estimate; its weight is shared
-    out among the others (the λ of the defined components are renormalised).
+        p(w | u) = Σ_{j=0}^{J} λ_j p_j(w | u) / Σ_{j=0}^{J} λ_j,
+
+    J being the longest order whose history u was seen (a history of order j is seen
+    whenever one of order j+1 is, so the orders present are always 0 … J). Dividing by
+    the weights present makes it Chen & Goodman's recursion, with one weight per order:
+    p_interp,j = μ_j p_j + (1 - μ_j) p_interp,j-1 with μ_j = λ_j / (λ_0 + … + λ_j), and
+    μ_j = 0 where the order-j history was never seen. ``lambdas`` are λ_0 … λ_n, summing
+    to 1.
     """
 
     name = "interpolated"
@@ -288,31 +296,40 @@ class Interpolated(MLE):
         """Columns 1/V, then p_ML of orders 1 … n, and whether each is defined
         (its history was seen); two arrays of shape (tokens, n + 1)."""
         uniform = np.full(len(grams[0]), 1.0 / self.vocab_size)
-        comp = np.stack([uniform] + [self.ml(k, grams, histories)
-                                     for k in range(1, self.order + 1)], axis=1)
+        comp = np.stack([uniform] + [self.ml(j, grams, histories)
+                                     for j in range(1, self.order + 1)], axis=1)
         defined = np.stack([np.ones(len(grams[0]), bool)] + [
-            _gather(self._totals[k - 1], histories[k - 1]) > 0
-            for k in range(1, self.order + 1)], axis=1)
+            _gather(self._totals[j - 1], histories[j - 1]) > 0
+            for j in range(1, self.order + 1)], axis=1)
         return comp, defined
 
     @staticmethod
-    def _weights(lambdas: np.ndarray, defined: np.ndarray) -> np.ndarray:
-        weights = lambdas * defined                        # (T, n+1)
-        return weights / weights.sum(axis=1, keepdims=True)
+    def weights(lambdas: np.ndarray, defined: np.ndarray) -> np.ndarray:
+        """Each token's weights: the λ of the orders it has, divided by their sum; (T, n+1)."""
+        present = lambdas * defined
+        return present / present.sum(axis=1, keepdims=True)
 
     def _probs(self, grams, histories):
         comp, defined = self.components(grams, histories)
-        return (comp * self._weights(self.lambdas, defined)).sum(axis=1)
+        return (comp * self.weights(self.lambdas, defined)).sum(axis=1)
 
-    def tune(self, valid_ids, iterations: int = 200, tol: float = 1e-7) -> "Interpolated":
-        """Fit the λ to held-out ids by expectation-maximisation: each step credits every
-        component with its share of each token's probability; returns self."""
+    def tune(self, valid_ids, iterations: int = 500, tol: float = 1e-7) -> "Interpolated":
+        """Fit the λ to held-out ids by expectation-maximisation (EM); returns self.
+
+        E step: each order's share of each token's probability, r_j = λ_j p_j / Σ λ_i p_i
+        over the orders present. M step, in the recursive form where it is exact: μ_j =
+        Σ r_j / Σ (r_0 + … + r_j), both summed over the tokens whose order-j history was
+        seen; then λ_j = μ_j (1 - μ_{j+1}) … (1 - μ_n). Each step raises the held-out
+        likelihood, and its fixed point is the maximum-likelihood λ."""
         comp, defined = self.components(*self._fitted().lookup(valid_ids))
         lambdas = np.full(self.order + 1, 1.0 / (self.order + 1))
         for _ in range(iterations):
-            weighted = comp * self._weights(lambdas, defined)          # (T, n+1)
-            share = weighted / weighted.sum(axis=1, keepdims=True)      # each component's share
-            new = share.mean(axis=0)
+            weighted = comp * self.weights(lambdas, defined)                  # (T, n+1)
+            share = weighted / weighted.sum(axis=1, keepdims=True)            # r_j
+            reached = (np.cumsum(share, axis=1) * defined).sum(axis=0)        # Σ r_0 + … + r_j
+            mu = _ratio((share * defined).sum(axis=0), reached)
+            mu[0] = 1.0                                  # the uniform distribution ends it
+            new = lambdas_from_recursive(mu)
             done = np.abs(new - lambdas).max() < tol
             lambdas = new
             if done:
@@ -320,28 +337,56 @@ class Interpolated(MLE):
         self.lambdas = lambdas
         return self
 
+    @property
+    def recursive_weights(self) -> np.ndarray:
+        """μ_j = λ_j / (λ_0 + … + λ_j), the weight of order j against the orders below it."""
+        return self.lambdas / np.cumsum(self.lambdas)
+
+
+def lambdas_from_recursive(mu: np.ndarray) -> np.ndarray:
+    """The flat weights λ_j = μ_j (1 - μ_{j+1}) … (1 - μ_n) of recursive weights μ_0 … μ_n
+    (μ_0 = 1: the uniform distribution ends the recursion)."""
+    kept_above = np.append(np.cumprod((1 - mu)[::-1])[::-1][1:], 1.0)  # Π_{i>j} (1 - μ_i)
+    return mu * kept_above
+
+
+ADD_K_GRID = (1.0, 0.1, 0.03, 0.01, 0.003, 0.001, 0.0003)
+
+
+def best_add_k(order: int, train_ids, valid_ids, vocab_size: int, pad_id: int = 0,
+               grid=ADD_K_GRID) -> "AddK":
+    """The add-k model of this order, fitted to ``train_ids``, whose k from ``grid`` gives
+    the lowest perplexity on ``valid_ids``."""
+    fitted = [AddK(order, k).fit(train_ids, vocab_size, pad_id) for k in grid]
+    return min(fitted, key=lambda model: model.perplexity(valid_ids))
+
 
 def estimate_discounts(values: np.ndarray, modified: bool) -> tuple[float, float, float]:
     """Discounts from counts of counts n_r (Chen & Goodman 1998): Y = n1 / (n1 + 2 n2);
-    one discount D = Y, or three: D_r = r - (r + 1) Y n_{r+1} / n_r for r = 1, 2, 3+."""
+    one discount D = Y, or three: D_r = r - (r + 1) Y n_{r+1} / n_r for r = 1, 2, 3+.
+
+    Where the counts cannot give one (no singletons, say: D ≤ 0 or nan) this code falls
+    back on D = 0.75, or (0.5, 1, 1.5) when modified: its own choice, not a published one."""
     n = np.bincount(values[values > 0].astype(np.int64), minlength=5)[:5]
     with np.errstate(divide="ignore", invalid="ignore"):
         y = n[1] / (n[1] + 2 * n[2])
         d = [y, y, y] if not modified else [r - (r + 1) * y * n[r + 1] / n[r] for r in (1, 2, 3)]
     fallback = (0.75, 0.75, 0.75) if not modified else (0.5, 1.0, 1.5)
-    # too few counts (no singletons, say) give D <= 0 or nan: use the usual defaults
     return tuple(float(min(x, r)) if np.isfinite(x) and x > 0 else f
                  for x, r, f in zip(d, (1, 2, 3), fallback))
 
 
 class KneserNey(NgramLM):
-    """Interpolated Kneser-Ney, with one discount per order or (``modified=True``)
-    three, for counts 1, 2 and 3+ (Chen & Goodman 1998).
+    """Interpolated Kneser-Ney (Chen & Goodman 1998), with one discount per order or
+    (``modified=True``) three, for counts 1, 2 and 3+::
 
-    p_k(w | h) = max(v(h w) - D(v), 0) / v(h) + γ(h) p_{k-1}(w | h'),
-    γ(h) = Σ_w min(D(v(h w)), v(h w)) / v(h), where v is the raw count c at the
-    highest order and the continuation count N1+(• h w) below it, h' drops the
-    first word of h, p_0 = 1 / V, and an unseen history leaves p_{k-1} as is.
+        p_j(w | u) = max(v(u w) - D(v(u w)), 0) / v(u) + β(u) p_{j-1}(w | u'),
+        β(u) = (D_1 N_1(u •) + D_2 N_2(u •) + D_3+ N_3+(u •)) / v(u),
+
+    where v is the raw count c at the highest order and the continuation count
+    N1+(• u w) below it, v(u) = Σ_w v(u w), N_r(u •) is the number of words w with
+    v(u w) = r (3 or more for N_3+), u' drops the first word of u, p_0 = 1 / V, and a
+    history never seen leaves p_{j-1} as it is. With one discount, β(u) = D N1+(u •) / v(u).
 
     ``discount``: None estimates each order's discounts from its counts of counts;
     a number (or a triple, when modified) is used at every order; a list gives one
@@ -379,33 +424,33 @@ class KneserNey(NgramLM):
             out.append(triple)
         return out
 
-    def values(self, k: int) -> np.ndarray:
-        """The counts order k discounts: raw c(h w) at the top order, N1+(• h w) below."""
-        o = self.counts.orders[k - 1]
-        return o.counts if k == self.order else o.cont
+    def values(self, j: int) -> np.ndarray:
+        """The counts order j discounts: raw c(u w) at the top order, N1+(• u w) below."""
+        o = self.counts.orders[j - 1]
+        return o.counts if j == self.order else o.cont
 
-    def _discount_of(self, k: int, v: np.ndarray) -> np.ndarray:
-        d1, d2, d3 = self.discounts[k - 1]
+    def _discount_of(self, j: int, v: np.ndarray) -> np.ndarray:
+        d1, d2, d3 = self.discounts[j - 1]
         return np.select([v == 0, v == 1, v == 2], [0.0, d1, d2], default=d3)
 
     def _prepare(self):
         if self.discount is None:
-            self.discounts = [estimate_discounts(self.values(k), self.modified)
-                              for k in range(1, self.order + 1)]
-        self._totals, self._gamma_num = [], []
-        for k in range(1, self.order + 1):
-            v = self.values(k).astype(float)
-            self._totals.append(self.counts.per_history(k, v))
-            self._gamma_num.append(self.counts.per_history(k, np.minimum(self._discount_of(k, v), v)))
+            self.discounts = [estimate_discounts(self.values(j), self.modified)
+                              for j in range(1, self.order + 1)]
+        self._totals, self._removed = [], []
+        for j in range(1, self.order + 1):
+            v = self.values(j).astype(float)
+            self._totals.append(self.counts.per_history(j, v))
+            self._removed.append(self.counts.per_history(j, np.minimum(self._discount_of(j, v), v)))
 
     def _probs(self, grams, histories):
         p = np.full(len(grams[0]), 1.0 / self.vocab_size)  # p_0: uniform
-        for k in range(1, self.order + 1):
-            v = _gather(self.values(k), grams[k - 1]).astype(float)
-            total = _gather(self._totals[k - 1], histories[k - 1])
-            gamma_num = _gather(self._gamma_num[k - 1], histories[k - 1])
-            discounted = np.maximum(v - self._discount_of(k, v), 0)
-            p = np.where(total > 0, _ratio(discounted + gamma_num * p, total), p)
+        for j in range(1, self.order + 1):
+            v = _gather(self.values(j), grams[j - 1]).astype(float)
+            total = _gather(self._totals[j - 1], histories[j - 1])       # v(u)
+            removed = _gather(self._removed[j - 1], histories[j - 1])    # β(u) v(u)
+            discounted = np.maximum(v - self._discount_of(j, v), 0)
+            p = np.where(total > 0, _ratio(discounted + removed * p, total), p)
         return p
 
 
@@ -414,8 +459,8 @@ class KneserNey(NgramLM):
 def generate(model: NgramLM, context, steps: int, temperature: float = 1.0,
              greedy: bool = False, rng: np.random.Generator | None = None,
              stop_id: int | None = None) -> list[int]:
-    """Continue ``context`` (token ids) by ``steps`` token ids, each drawn from p^(1/T)
-    renormalised or, with ``greedy``, the most probable each time; stops early after
+    """Continue ``context`` (token ids) by ``steps`` token ids, each drawn from p^(1/τ)
+    renormalised (τ the ``temperature``) or, with ``greedy``, the most probable each time; stops early after
     ``stop_id``. The signature of every ``generate`` of the book (:mod:`seqlm.sampling`)."""
     temperature = 1.0 if greedy else sampling.check_temperature(temperature)
     steps = sampling.check_steps(steps)

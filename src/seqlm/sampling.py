@@ -18,7 +18,7 @@ def check_temperature(temperature) -> float:
     if isinstance(temperature, bool) or not isinstance(temperature, numbers.Real) \
             or not math.isfinite(temperature) or not temperature > 0:
         raise ValueError(f"temperature must be a finite number > 0, got {temperature!r} "
-                         "(use greedy=True for the limit T → 0)")
+                         "(use greedy=True for the limit τ → 0)")
     return float(temperature)
 
 
@@ -30,7 +30,8 @@ def check_steps(steps) -> int:
 
 def next_token(log_weights: np.ndarray, temperature: float = 1.0, greedy: bool = False,
                rng: np.random.Generator | None = None) -> int:
-    """A token id drawn with probability ∝ exp(log_weights / T), or the likeliest one.
+    """A token id drawn with probability ∝ exp(log_weights / τ), τ the ``temperature``,
+    or the likeliest one.
 
     ``log_weights`` are log-probabilities or logits, shape (V,); ``-inf`` marks a token
     the model rules out. If the model rules out every token (an unsmoothed model after

@@ -6,20 +6,21 @@ from hypothesis import strategies as st
 from seqlm import bptt
 
 
-def problem(B, T, D, H, K, seed):
+def problem(B, T, input_size, hidden_size, classes, seed):
     g = torch.Generator().manual_seed(seed)
-    params = bptt.init_params(D, H, K, generator=g)
-    x = torch.randn(B, T, D, dtype=torch.float64, generator=g)
-    y = torch.randint(0, K, (B, T), generator=g)
-    h0 = torch.randn(B, H, dtype=torch.float64, generator=g) * 0.5
+    params = bptt.init_params(input_size, hidden_size, classes, generator=g)
+    x = torch.randn(B, T, input_size, dtype=torch.float64, generator=g)
+    y = torch.randint(0, classes, (B, T), generator=g)
+    h0 = torch.randn(B, hidden_size, dtype=torch.float64, generator=g) * 0.5
     return params, x, y, h0
 
 
 @settings(max_examples=40, deadline=None)
 @given(st.integers(1, 4), st.integers(1, 12), st.integers(1, 5), st.integers(1, 6),
        st.integers(2, 6), st.sampled_from(sorted(bptt.ACTIVATIONS)), st.integers(0, 10_000))
-def test_hand_written_gradients_equal_autograd(B, T, D, H, K, activation, seed):
-    params, x, y, h0 = problem(B, T, D, H, K, seed)
+def test_hand_written_gradients_equal_autograd(B, T, input_size, hidden_size, classes,
+                                               activation, seed):
+    params, x, y, h0 = problem(B, T, input_size, hidden_size, classes, seed)
     leaves = {k: v.clone().requires_grad_() for k, v in params.items()}
     h0_leaf = h0.clone().requires_grad_()
     loss, _ = bptt.forward(leaves, x, y, h0_leaf, activation)

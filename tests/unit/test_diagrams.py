@@ -128,20 +128,33 @@ def test_unrolled_rnn_writes_the_logits_as_ell_not_o():
 
 
 def test_backward_pass_flows_from_each_logit_and_from_the_next_step():
+    """Into h_t: W_hyᵀ ∂L/∂ℓ_t from above and W_hhᵀ δ_{t+1} from the right; out of h_t, down
+    through a box that multiplies by f'(a_t), giving δ_t, which flows on to h_{t-1}."""
     steps = 4
     ax = diagrams.backward_unrolled(steps)
     for t in range(1, steps + 1):
-        assert {rf"$\partial L / \partial \ell_{{{t}}}$", rf"$\delta_{{{t}}}$"} <= labels(ax)
-    assert {rf"$W_{{hh}}^\top \delta_{{{t}}}$" for t in range(2, steps + 1)} <= labels(ax)
-    deltas, from_logits = arrows(ax, "delta:"), arrows(ax, "dlogit:")
-    assert len(deltas) == steps - 1 and len(from_logits) == steps
-    assert all(start(a)[0] - end(a)[0] == 1 and start(a)[1] == end(a)[1] for a in deltas)
-    assert max(start(a)[0] for a in deltas) == steps       # nothing flows into h_T: δ_{T+1} = 0
-    assert all(start(a)[1] > end(a)[1] for a in from_logits)
-    forward = [a for a in arrows(ax) if a not in deltas + from_logits]
-    for arrow in deltas + from_logits:
+        assert {rf"$W_{{hy}}^\top$" "\n" rf"$\partial L / \partial \ell_{{{t}}}$",
+                rf"$\odot f'(a_{{{t}}})$", rf"$W_{{hh}}^\top \delta_{{{t}}}$"} <= labels(ax)
+    deltas, from_logits, slopes = arrows(ax, "delta:"), arrows(ax, "dlogit:"), arrows(ax, "dh:")
+    assert len(deltas) == len(from_logits) == len(slopes) == steps
+    boxes = {t: nodes(ax, f"slope:{t}")[0] for t in range(1, steps + 1)}
+    for t in range(1, steps + 1):
+        (into_box,), (out_of_box,) = arrows(ax, f"dh:{t}"), arrows(ax, f"delta:{t}->{t - 1}")
+        assert start(into_box) == nodes(ax, f"h:{t}")[0].get_position()
+        assert end(into_box) == start(out_of_box) == boxes[t].get_position()
+        assert end(out_of_box) == nodes(ax, f"h:{t - 1}")[0].get_position()
+        (from_logit,) = arrows(ax, f"dlogit:{t}")
+        assert start(from_logit) == nodes(ax, f"logit:{t}")[0].get_position()
+        assert end(from_logit) == nodes(ax, f"h:{t}")[0].get_position()
+    # nothing flows into h_T from the right (δ_{T+1} = 0): no arrow ends at h_T but ℓ_T's
+    into_last = [a for a in deltas + from_logits + slopes
+                 if end(a) == nodes(ax, f"h:{steps}")[0].get_position()]
+    assert [a.get_gid() for a in into_last] == [f"dlogit:{steps}"]
+    backward = deltas + from_logits + slopes
+    for arrow in backward:
         assert arrow.arrow_patch.get_linestyle() == "--"
         assert arrow.arrowprops["color"] == diagrams.GRADIENT
+    forward = [a for a in arrows(ax) if a not in backward]
     assert all(a.arrow_patch.get_linestyle() == "-" for a in forward)
     assert all(end(a)[0] >= start(a)[0] and end(a)[1] >= start(a)[1] for a in forward)
 

@@ -129,6 +129,88 @@ def test_interpolation_weights_tuned_on_valid_beat_equal_weights(words):
     assert tuned.perplexity(valid) < equal.perplexity(valid)
 
 
+def test_interpolation_by_hand_renormalises_over_the_orders_whose_history_was_seen():
+    # stream "a b a c" (a=1 b=2 c=3), pad 0, V = 4; λ = (0.1, 0.3, 0.6)
+    model = ngram.Interpolated(2, lambdas=[0.1, 0.3, 0.6]).fit([1, 2, 1, 3], 4, 0)
+    unigram = {0: 0, 1: 2 / 4, 2: 1 / 4, 3: 1 / 4}
+    after_a = model.distribution([1])  # "a" was seen twice, followed by b and c
+    for w in range(4):
+        bigram = {2: 0.5, 3: 0.5}.get(w, 0.0)
+        assert math.isclose(after_a[w], 0.1 / 4 + 0.3 * unigram[w] + 0.6 * bigram)
+    after_c = model.distribution([3])  # "c" ends the stream: no bigram has it as history
+    for w in range(4):
+        assert math.isclose(after_c[w], (0.1 / 4 + 0.3 * unigram[w]) / 0.4)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 5), min_size=3, max_size=60), st.integers(1, 4),
+       st.lists(st.floats(0.05, 1.0), min_size=5, max_size=5))
+def test_interpolation_is_chen_and_goodmans_recursion(ids, order, raw):
+    """p_j = μ_j p_ML,j + (1 - μ_j) p_{j-1}, μ_j = λ_j / (λ_0 + … + λ_j), μ_j = 0 where the
+    order-j history was never seen, p_0 = 1/V."""
+    lambdas = np.array(raw[:order + 1]) / sum(raw[:order + 1])
+    model = ngram.Interpolated(order, lambdas=lambdas).fit(ids, vocab_size=6, pad_id=0)
+    comp, defined = model.components(*model.counts.lookup(ids))
+    mu = model.recursive_weights
+    p = comp[:, 0]
+    for j in range(1, order + 1):
+        weight = np.where(defined[:, j], mu[j], 0.0)
+        p = weight * comp[:, j] + (1 - weight) * p
+    np.testing.assert_allclose(model.prob(ids), p, rtol=1e-12)
+    np.testing.assert_allclose(ngram.lambdas_from_recursive(mu), lambdas, rtol=1e-12)
+
+
+def interpolation_loss(model, valid, lambdas):
+    """Nats per held-out token of the interpolated model with these weights."""
+    comp, defined = model.components(*model.counts.lookup(valid))
+    return -np.log((comp * model.weights(lambdas, defined)).sum(axis=1)).mean()
+
+
+@pytest.mark.parametrize("order", [2, 3, 4])
+def test_em_finds_the_maximum_likelihood_weights(words, order):
+    """No nearby weights give the held-out text a higher likelihood."""
+    train, valid = words.ids("train")[:60_000], words.ids("valid")[:6000]
+    model = ngram.Interpolated(order).fit(train, len(words.vocab), 1).tune(valid)
+    best = interpolation_loss(model, valid, model.lambdas)
+    rng = np.random.default_rng(0)
+    for scale in (0.05, 0.01, 0.002):
+        for _ in range(30):
+            nearby = np.clip(model.lambdas + rng.normal(0, scale, order + 1), 1e-6, None)
+            assert best <= interpolation_loss(model, valid, nearby / nearby.sum()) + 1e-12
+    assert math.isclose(model.lambdas.sum(), 1.0) and (model.lambdas > 0).all()
+
+
+def test_em_beats_every_point_of_a_fine_grid(words):
+    """For a bigram model (two free weights) search the whole simplex in steps of 0.02."""
+    train, valid = words.ids("train")[:60_000], words.ids("valid")[:6000]
+    model = ngram.Interpolated(2).fit(train, len(words.vocab), 1).tune(valid)
+    comp, defined = model.components(*model.counts.lookup(valid))
+    grid = np.array([(a, b, 1 - a - b) for a in np.arange(0.01, 1, 0.02)
+                     for b in np.arange(0.0, 1 - a + 1e-9, 0.02)])          # (G, 3)
+    present = grid[:, None, :] * defined[None]                                # (G, T, 3)
+    p = (comp[None] * present).sum(axis=2) / present.sum(axis=2)
+    grid_best = -np.log(p).mean(axis=1).min()
+    assert interpolation_loss(model, valid, model.lambdas) <= grid_best + 1e-12
+
+
+def test_every_em_step_raises_the_held_out_likelihood(words):
+    train, valid = words.ids("train")[:60_000], words.ids("valid")[:6000]
+    model, losses = ngram.Interpolated(3).fit(train, len(words.vocab), 1), []
+    for iterations in range(1, 8):
+        tuned = ngram.Interpolated(3).fit(train, len(words.vocab), 1).tune(valid, iterations)
+        losses.append(interpolation_loss(model, valid, tuned.lambdas))
+    assert all(b < a for a, b in zip(losses, losses[1:]))
+
+
+def test_best_add_k_is_the_grid_point_with_the_lowest_valid_perplexity(words):
+    train, valid = words.ids("train")[:30_000], words.ids("valid")[:3000]
+    V = len(words.vocab)
+    chosen = ngram.best_add_k(2, train, valid, V, 1, grid=(1.0, 0.1, 0.01))
+    ppl = {k: ngram.AddK(2, k).fit(train, V, 1).perplexity(valid) for k in (1.0, 0.1, 0.01)}
+    assert chosen.k == min(ppl, key=ppl.get)
+    assert math.isclose(chosen.perplexity(valid), min(ppl.values()))
+
+
 def test_a_context_of_unseen_words_backs_off_to_lower_orders():
     model = ngram.KneserNey(3).fit([1, 2, 3, 1, 2, 3], vocab_size=6, pad_id=0)
     unseen = model.distribution([4, 5])  # neither 4 nor 5 occurs in training
