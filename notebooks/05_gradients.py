@@ -355,9 +355,9 @@ assert jumps[None] > 5 * jumps[0.5] and final[0.5] < final[None]
 #
 # over all the parameters together. Why does a bounded step help? A gradient step
 # trusts the slope measured where it starts over the whole step. That is safe when
-# the slope changes slowly: if the gradient changes by at most $\beta$ per unit of
-# distance in weight space (the loss is $\beta$-*smooth*), any step of length up to
-# about $1/\beta$ goes downhill. The lectures (deck 000) make the argument with the
+# the slope changes slowly: if the gradient changes by at most $M$ per unit of
+# distance in weight space (the loss is $M$-*smooth*), any step of length up to
+# about $1/M$ goes downhill. The lectures (deck 000) make the argument with the
 # loss itself Lipschitz, changing by at most a constant times the step's length;
 # taken literally that cannot describe a cliff, because a loss that is Lipschitz
 # with a small constant has no huge gradients, but the point carries over. At the
