@@ -236,7 +236,8 @@ def task_shapes(ax=None):
     """Chapter 3 §3.6's task shapes side by side, each a small unrolled graph named below it:
     one to one (one input, one output, no recurrence), many to one (the last state gives
     one label), many to many aligned (one output per input: tagging, language models),
-    and many to many with other lengths (read the input, then write the output)."""
+    and many to many with other lengths (read the input, then write the output, each output
+    read back by the next step: the decoder's input, dashed)."""
     ax = _axes(ax, 2.6)
     left = 0.0
     for shape in TASK_SHAPES:
@@ -247,8 +248,9 @@ def task_shapes(ax=None):
 def _task_shape(ax, left: float, name: str, caption: str, steps: int, reads: set,
                 writes: set, recurrent: bool) -> float:
     """One shape with its first step at x = ``left``; returns the x of its last step. Outputs
-    are numbered in the order they are written."""
-    previous = None
+    are numbered in the order they are written. A step that writes without reading input
+    reads the previous step's output instead (dashed), as a decoder does."""
+    previous, output = None, None
     for t in range(1, steps + 1):
         x = left + t - 1
         state = _node(ax, (x, 1.1), f"$h_{{{t}}}$" if recurrent else "$h$", STATE,
@@ -259,7 +261,10 @@ def _task_shape(ax, left: float, name: str, caption: str, steps: int, reads: set
         if t in writes:
             k = sorted(writes).index(t) + 1
             symbol = f"$y_{{{k}}}$" if len(writes) > 1 else "$y$"
-            _arrow(ax, state, _node(ax, (x, 2.2), symbol, OUTPUT, name=f"{name}:y"))
+            if t not in reads and output is not None:
+                _arrow(ax, output, state, ls="--", bend=0.35)
+            output = _node(ax, (x, 2.2), symbol, OUTPUT, name=f"{name}:y")
+            _arrow(ax, state, output)
         if previous is not None:
             _arrow(ax, previous, state)
         previous = state

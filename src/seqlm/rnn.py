@@ -16,6 +16,9 @@ class ElmanRNN(StackedRecurrent):
 
         h_t = tanh(W_ih x_t + b_ih + W_hh h_{t-1} + b_hh)        (or relu)
 
+    in its modern form, as ``torch.nn.RNN`` computes it (Elman's own units were
+    logistic, and he trained without a gradient through time).
+
     with the weight names and shapes of ``torch.nn.RNN`` (``weight_ih_l{k}``
     (H, input) for layer 0 and (H, H) above it, ``weight_hh_l{k}`` (H, H),
     ``bias_ih_l{k}`` and ``bias_hh_l{k}`` (H,)), so that weights copy across and a
@@ -123,7 +126,7 @@ def generate(model: nn.Module, context, steps: int, temperature: float = 1.0,
              greedy: bool = False, rng: np.random.Generator | None = None,
              stop_id: int | None = None) -> list[int]:
     """Continue ``context`` (token ids) by ``steps`` token ids, each drawn from
-    softmax(logits / T) or, with ``greedy``, the likeliest; stops early after ``stop_id``.
+    softmax(logits / τ) (τ = ``temperature``) or, with ``greedy``, the likeliest; stops early after ``stop_id``.
     The signature of every ``generate`` of the book (:mod:`seqlm.sampling`)."""
     temperature = 1.0 if greedy else sampling.check_temperature(temperature)
     steps = sampling.check_steps(steps)

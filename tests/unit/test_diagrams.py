@@ -177,6 +177,8 @@ def test_task_shapes_one_to_one_many_to_one_aligned_and_read_then_write():
     assert xs(y["aligned"]) == xs(x["aligned"]) == xs(h["aligned"])
     assert min(xs(y["seq2seq"])) > max(xs(x["seq2seq"]))
     assert len(y["seq2seq"]) != len(x["seq2seq"])
+    assert "seq2seq:y->seq2seq:h" in edges(ax), "the decoder reads its previous output"
+    assert "aligned:y->aligned:h" not in edges(ax)
     names = " ".join(labels(ax))
     for words in ("one to one", "many to one", "classification", "aligned", "tagging",
                   "sequence to sequence"):
