@@ -4,8 +4,9 @@ Every chapter's language model follows :class:`LanguageModel`, and every batch
 source :class:`seqlm.batches.BatchSource`. :func:`train` runs AdamW or SGD
 (:class:`seqlm.config.TrainConfig` says how) with gradient-norm clipping,
 evaluates on valid every ``eval_every`` steps, stops early when valid stops
-improving, keeps the best weights, shows a progress bar (none when the run is
-unattended), and writes a checkpoint atomically at every evaluation. Called
+improving (its loss, or a score such as an error rate when one is given), keeps the
+best weights, shows a progress bar (none when the run is unattended), and writes a
+checkpoint atomically at every evaluation. Called
 again with the same checkpoint path it resumes where the checkpoint left off and
 ends with the same numbers as a run that was never interrupted.
 """
@@ -59,10 +60,12 @@ class History:
     step: list[int] = field(default_factory=list)
     train_loss: list[float] = field(default_factory=list)   # mean since the last evaluation
     valid_loss: list[float] = field(default_factory=list)   # nats per token
+    valid_score: list[float] = field(default_factory=list)  # score(model), when train has one
     grad_norm: list[float] = field(default_factory=list)    # mean norm before clipping
     nonfinite_steps: int = 0                                 # steps whose loss was inf or nan
     best_step: int = 0
-    best_valid_loss: float = math.inf
+    best_valid_loss: float = math.inf                        # the kept weights' valid loss
+    best_valid_score: float = math.inf                       # their score (with a score only)
     stopped_early: bool = False
     seconds: float = 0.0
 
@@ -237,9 +240,15 @@ class _Running:
         return self.loss.item() / self.count, self.norm.item() / self.count, self.nonfinite.item()
 
 
-def train(model, train_batches, valid_batches, config: TrainConfig, device=None) -> History:
+def train(model, train_batches, valid_batches, config: TrainConfig, device=None,
+          score=None) -> History:
     """Train ``model`` in place; return its :class:`History`. The best weights (by valid
-    loss) are loaded into the model at the end."""
+    loss) are loaded into the model at the end.
+
+    ``score``: optionally ``score(model) -> float``, lower is better (a validation error
+    rate, say), called at every evaluation in eval mode without gradients. When given, it
+    replaces the valid loss in choosing the weights to keep and in early stopping (the
+    loss is still recorded)."""
     device = torch.device(device) if device is not None else next(model.parameters()).device
     model.to(device)
     optimizer = _optimizer(model, config)
@@ -268,7 +277,8 @@ def train(model, train_batches, valid_batches, config: TrainConfig, device=None)
                 step += 1
                 bar.update(1)
                 if step % config.eval_every == 0 or step == config.steps:
-                    _record(model, valid_batches, config, history, step, running, device)
+                    _record(model, valid_batches, config, history, step, running, device,
+                            score)
                     if history.best_step == step:
                         best = {k: v.detach().clone() for k, v in model.state_dict().items()}
                     bar.set_postfix(train=f"{history.train_loss[-1]:.3f}",
@@ -304,7 +314,7 @@ def _step(model, optimizer, config, x, y, state, step, running):
     return detach(state)
 
 
-def _record(model, valid_batches, config, history, step, running, device):
+def _record(model, valid_batches, config, history, step, running, device, score=None):
     valid = evaluate(model, valid_batches, device, config.eval_batches)
     train_loss, grad_norm, nonfinite = running.means()
     running.reset()
@@ -313,8 +323,16 @@ def _record(model, valid_batches, config, history, step, running, device):
     history.train_loss.append(train_loss)
     history.grad_norm.append(grad_norm)
     history.valid_loss.append(valid)
-    if valid < history.best_valid_loss:
+    if score is not None:
+        with evaluating(model):
+            history.valid_score.append(float(score(model)))
+    # the kept weights are the best by score when there is one, else by valid loss
+    current, best = (history.valid_score[-1], history.best_valid_score) if score is not None \
+        else (valid, history.best_valid_loss)
+    if current < best:
         history.best_valid_loss, history.best_step = valid, step
+        if score is not None:
+            history.best_valid_score = current
     elif config.patience is not None:
         evaluations_since_best = sum(1 for s in history.step if s > history.best_step)
         history.stopped_early = evaluations_since_best >= config.patience
@@ -322,8 +340,8 @@ def _record(model, valid_batches, config, history, step, running, device):
 
 def train_all(runs: list[tuple], device=None, workers: int = 4) -> list[History]:
     """Train several models at once: ``runs`` holds ``(model, train_batches, valid_batches,
-    config)`` tuples, trained in a pool of ``workers`` threads with one intra-op thread
-    each; returns their histories in order.
+    config)`` tuples (or ``(…, config, score)``, see :func:`train`), trained in a pool of
+    ``workers`` threads with one intra-op thread each; returns their histories in order.
 
     For many small recurrent models (the adding problem, small character models), whose
     steps are too short to keep two cores busy, this gets close to twice the work done
@@ -336,7 +354,7 @@ def train_all(runs: list[tuple], device=None, workers: int = 4) -> list[History]
     torch.set_num_threads(1)
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            jobs = [pool.submit(train, *run, device) for run in runs]
+            jobs = [pool.submit(train, *run[:4], device, *run[4:]) for run in runs]
             return [job.result() for job in jobs]
     finally:
         torch.set_num_threads(threads)

@@ -202,3 +202,47 @@ def test_a_run_resumed_on_the_gpu_ends_like_an_uninterrupted_one(tmp_path):
 def test_more_bad_configs(bad):
     with pytest.raises(ValueError):
         train.TrainConfig(**{"steps": 10} | bad)
+
+
+class ScriptedScore:
+    """A validation score that follows a script, whatever the model does, and remembers
+    the weights and the mode it was called with."""
+
+    def __init__(self, values):
+        self.values, self.calls = list(values), []
+
+    def __call__(self, model):
+        self.calls.append((model.out.weight.detach().clone(), model.training,
+                           torch.is_grad_enabled()))
+        return self.values[len(self.calls) - 1]
+
+
+def test_a_score_chooses_the_kept_weights_and_stops_early_instead_of_the_loss():
+    model = fresh_model()
+    tr, va = stream_batches()
+    score = ScriptedScore([0.9, 0.4, 0.6, 0.5, 0.7, 0.1])
+    history = train.train(model, tr, va, config(patience=3), score=score)
+    assert history.valid_score == [0.9, 0.4, 0.6, 0.5, 0.7]  # 3 evaluations without a gain
+    assert history.stopped_early and history.best_step == 20
+    assert history.best_valid_score == 0.4
+    assert history.best_valid_loss == history.valid_loss[1]  # the kept weights' loss
+    assert torch.equal(model.out.weight, score.calls[1][0])  # the weights scored 0.4
+    assert not any(training or grad for _, training, grad in score.calls)
+    assert model.training                                    # back in training mode
+
+
+def test_without_a_score_the_loss_chooses_as_before():
+    tr, va = stream_batches()
+    plain = train.train(fresh_model(), tr, va, config())
+    assert plain.valid_score == [] and plain.best_valid_score == math.inf
+    assert plain.best_valid_loss == min(plain.valid_loss)
+    assert plain.best_step == plain.step[plain.valid_loss.index(min(plain.valid_loss))]
+
+
+def test_train_all_passes_each_run_its_score():
+    tr, va = stream_batches()
+    score = ScriptedScore([3.0, 1.0, 2.0])
+    scored, plain = train.train_all([(fresh_model(), tr, va, config(steps=30), score),
+                                     (fresh_model(), tr, va, config(steps=30))], "cpu")
+    assert scored.valid_score == [3.0, 1.0, 2.0] and scored.best_step == 20
+    assert plain.valid_score == []
