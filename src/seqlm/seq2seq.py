@@ -58,7 +58,8 @@ class Memory:
 
     def repeat(self, times: int) -> "Memory":
         """Each row ``times`` times in a row (for the hypotheses of a beam)."""
-        return Memory(self.states.repeat_interleave(times, 0), self.mask.repeat_interleave(times, 0))
+        return Memory(self.states.repeat_interleave(times, 0),
+                      self.mask.repeat_interleave(times, 0))
 
 
 class Seq2Seq(nn.Module):

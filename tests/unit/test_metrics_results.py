@@ -130,7 +130,8 @@ def test_the_results_page_has_a_task_table_by_label_share():
 def test_the_results_page_has_a_g2p_table_by_model_and_decoding():
     records = [
         {"chapter": "10_seq2seq", "profile": "cpu", "device": "cpu", "seconds": 1.0,
-         "metrics": {"g2p test WER, attention, greedy": 0.30, "g2p test PER, attention, greedy": 0.07,
+         "metrics": {"g2p test WER, attention, greedy": 0.30,
+                     "g2p test PER, attention, greedy": 0.07,
                      "g2p test WER, attention, beam 5": 0.29,
                      "g2p test PER, attention, beam 5": 0.069,
                      "g2p test WER, no attention, greedy": 0.41,
