@@ -345,6 +345,37 @@ SIZES = MappingProxyType({
                      batch_size=64, embed_size=128, hidden_size=256, dropout=0.3,
                      neighbour_lines=10_000),
     },
+    "10_seq2seq": {
+        # g2p on cmudict: the first `train_words` training words (None: all, evenly spaced
+        # otherwise), every pronunciation of each; models chosen on the greedy WER of
+        # `valid_words` valid words, tested on `test_words`; `model`: Seq2Seq's sizes,
+        # attention scored with `score`; `train`: the recipe, at most `passes` passes
+        # over the training pairs in batches of `batch_size`, evaluated `evals_per_pass`
+        # times a pass; `workers` models trained side by side (train.train_all); the
+        # baseline aligns every `align_every`-th pair with `align_iterations` rounds of
+        # hard EM and reads `baseline_width` letters either side; beam search with
+        # `beam`, and WER against every width in `beam_widths`
+        "smoke": dict(train_words=500, valid_words=40, test_words=100, seeds=(0,),
+                      model=dict(embed_size=8, hidden_size=16, decoder_size=32, dropout=0.0),
+                      score="general", batch_size=32, passes=2, evals_per_pass=1,
+                      train=TrainConfig(steps=1, lr=3e-3), workers=2,
+                      align_every=2, align_iterations=1, baseline_width=1,
+                      beam=3, beam_widths=(1, 3)),
+        "cpu": dict(train_words=None, valid_words=1000, test_words=None, seeds=(0, 1),
+                    model=dict(embed_size=32, hidden_size=64, decoder_size=128, dropout=0.0),
+                    score="general", batch_size=64, passes=3, evals_per_pass=2,
+                    train=TrainConfig(steps=1, lr=2e-3, patience=2), workers=2,
+                    align_every=5, align_iterations=2, baseline_width=2,
+                    beam=5, beam_widths=(1, 2, 3, 5)),
+        # Not yet measured on a GPU: sized from the cpu runs (wider, with dropout, trained
+        # until the valid WER stops improving).
+        "full": dict(train_words=None, valid_words=None, test_words=None, seeds=(0, 1, 2),
+                     model=dict(embed_size=64, hidden_size=256, decoder_size=512, dropout=0.2),
+                     score="general", batch_size=256, passes=30, evals_per_pass=1,
+                     train=TrainConfig(steps=1, lr=2e-3, patience=4), workers=1,
+                     align_every=1, align_iterations=3, baseline_width=2,
+                     beam=5, beam_widths=(1, 2, 3, 5, 10, 20)),
+    },
 })
 
 

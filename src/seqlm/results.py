@@ -167,6 +167,29 @@ def task_table(records: list[dict]) -> list[tuple[str, str, float, str]]:
     return sorted(rows, key=order)
 
 
+G2P_WER_PREFIX, G2P_PER_PREFIX = "g2p test WER, ", "g2p test PER, "
+
+
+def g2p_table(records: list[dict]) -> list[tuple[str, str, float, float | None, str]]:
+    """Every spelling-to-pronunciation model's test error rates (Chapter 10), best WER
+    first: (model, decoding, WER, PER or None, chapter), from metrics named
+    ``g2p test WER, <model>, <decoding>`` and ``g2p test PER, <model>, <decoding>``."""
+    rows = []
+    for r in records:
+        for name, value in r["metrics"].items():
+            if name.startswith(G2P_WER_PREFIX) and value is not None:
+                key = name[len(G2P_WER_PREFIX):]
+                model, _, decoding = key.rpartition(", ")
+                per = r["metrics"].get(G2P_PER_PREFIX + key)
+                rows.append((model, decoding, float(value),
+                             None if per is None else float(per), r["chapter"]))
+    return sorted(rows, key=lambda row: (row[2], row[0], row[1]))
+
+
+def _percent(value) -> str:
+    return "—" if value is None else f"{100 * value:.1f} %"
+
+
 def _provenance(record: dict) -> str:
     return f"profile `{record['profile']}` on `{record['device']}`, {record['seconds']:.0f} s"
 
@@ -204,6 +227,18 @@ def render_markdown(records: list[dict], titles: dict[str, str] | None = None) -
                       "| labels | model | macro F1 | chapter |", "| ---: | --- | ---: | --- |"]
             parts += [f"| {share} | {model} | {_cell(v)} | {titles.get(chapter, chapter)} |"
                       for share, model, v, chapter in tasks]
+            parts.append("")
+        g2p = g2p_table([r for r in records if r["profile"] == profile])
+        if g2p:
+            parts += [f"## Spelling to pronunciation (CMUdict), test error rates, profile "
+                      f"`{profile}`\n",
+                      "Lower is better: the share of words whose pronunciation is wrong (WER), "
+                      "and edit distance per reference phoneme (PER).\n",
+                      "| model | decoding | WER | PER | chapter |",
+                      "| --- | --- | ---: | ---: | --- |"]
+            parts += [f"| {model} | {decoding} | {_percent(wer)} | {_percent(per)} | "
+                      f"{titles.get(chapter, chapter)} |"
+                      for model, decoding, wer, per, chapter in g2p]
             parts.append("")
     for r in records:
         parts.append(f"## {titles.get(r['chapter'], r['chapter'])}\n\n{_provenance(r)}\n\n"

@@ -150,3 +150,17 @@ def test_chapter_9(table):
                                  dropout=size["dropout"])
         recipe = size["tag_train"].in_passes(len(source), size["passes"][1.0])
         two_steps(bilstm.Tagger(encoder, len(punctuation.LABELS)), source, recipe)
+
+
+def test_chapter_10():
+    from seqlm import g2p, seq2seq
+
+    size = config.sizes("10_seq2seq", "full")
+    entries = g2p.entries("valid", size["batch_size"])
+    source = g2p.PairedBatches(g2p.pairs(entries), size["batch_size"])
+    for score in (None, size["score"]):
+        model = seq2seq.Seq2Seq(len(g2p.LETTERS) + 1, g2p.LETTER_PAD, g2p.OUTPUTS,
+                                **size["model"], score=score)
+        two_steps(model, source, size["train"])
+        guesses = g2p.pronounce(model, [e.word for e in entries[:4]], max(size["beam_widths"]))
+        assert len(guesses) == 4

@@ -161,3 +161,27 @@ def test_the_results_page_has_a_task_table_by_label_share():
     page = results.render_markdown(records)
     assert page.count("## Punctuation restoration") == 2          # one table per profile
     assert "| 1 % | learned | 0.300 |" in page
+
+
+def test_the_results_page_has_a_g2p_table_by_model_and_decoding():
+    records = [
+        {"chapter": "10_seq2seq", "profile": "cpu", "device": "cpu", "seconds": 1.0,
+         "metrics": {"g2p test WER, attention, greedy": 0.30,
+                     "g2p test PER, attention, greedy": 0.07,
+                     "g2p test WER, attention, beam 5": 0.29,
+                     "g2p test PER, attention, beam 5": 0.069,
+                     "g2p test WER, no attention, greedy": 0.41,
+                     "g2p test WER, letter-context baseline, direct": 0.48}},
+        {"chapter": "10_seq2seq", "profile": "smoke", "device": "cpu", "seconds": 1.0,
+         "metrics": {"g2p test WER, attention, greedy": 1.0}},
+    ]
+    rows = results.g2p_table(records[:1])
+    assert rows == [("attention", "beam 5", 0.29, 0.069, "10_seq2seq"),
+                    ("attention", "greedy", 0.30, 0.07, "10_seq2seq"),
+                    ("no attention", "greedy", 0.41, None, "10_seq2seq"),
+                    ("letter-context baseline", "direct", 0.48, None, "10_seq2seq")]
+    page = results.render_markdown(records, {"10_seq2seq": "10. Seq2seq"})
+    assert page.count("## Spelling to pronunciation") == 2         # one table per profile
+    assert "| attention | beam 5 | 29.0 % | 6.9 % | 10. Seq2seq |" in page
+    assert "| no attention | greedy | 41.0 % | — | 10. Seq2seq |" in page
+    assert page.index("| attention | beam 5 |") < page.index("| no attention | greedy |")
