@@ -62,7 +62,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from seqlm import attention, config, g2p, results, seq2seq, train, viz
+from seqlm import attention, config, diagrams, g2p, results, seq2seq, train, viz
 
 setup = config.setup("10_seq2seq", profile, device, seed, results_dir, quiet)
 size, timer = setup.size, results.Timer()
@@ -177,7 +177,7 @@ if setup.profile != "smoke":
 # (`seqlm.train.train`) calling the model's `loss`.
 
 # %%
-viz.encoder_decoder(with_attention=False)
+diagrams.encoder_decoder(attention=False)
 plt.show()
 
 # %%
@@ -218,7 +218,7 @@ viz.show_source(seq2seq.Seq2Seq.encode)
 # exactly 0: its score is set to $-\infty$ before the softmax.
 
 # %%
-viz.encoder_decoder(with_attention=True)
+diagrams.encoder_decoder(attention=True)
 plt.show()
 
 # %%

@@ -620,3 +620,106 @@ def _scalar_mix(ax, level_y):
     elmo = _node(ax, (11.6, middle), r"$\mathrm{ELMo}_t$", OUTPUT, name="elmo")
     _arrow(ax, total, scale)
     _arrow(ax, scale, elmo)
+
+
+# Chapter 10: the encoder-decoder -------------------------------------------------------------
+
+_ENC_Y, _DEC_Y, _CONTEXT_Y, _TILDE_Y = 1.3, 2.6, 1.95, 3.5
+
+
+def encoder_decoder(attention: bool = False, letters: str = "exit",
+                    phonemes=("EH", "G", "Z", "IH", "T"), step: int = 2, weights=None, ax=None):
+    """Chapter 10's encoder-decoder on one word. Below, the bidirectional encoder reads the
+    letters x_j into states h_j = [→h_j ; ←h_j] (a forward and a backward chain). The
+    decoder, a language model of the phonemes, starts from z_0 = tanh(W_0 [→h_T ; ←h_1] +
+    b_0) and at step i reads the previous output y_{i-1} (y_0 = <s>) into its state z_i,
+    which writes y_i; the last step writes </s>.
+
+    With ``attention`` each step i scores every h_j against z_i, and the weights α_ij give
+    the context g_i = Σ_j α_ij h_j, which joins z_i in z̃_i = tanh(W_g [z_i ; g_i] + b_g),
+    from which y_i is written. The α_ij of one ``step`` are drawn as lines whose width is the
+    weight (``weights``, one per letter; an illustration unless given)."""
+    letters, phonemes = str(letters), tuple(phonemes)
+    _require(len(letters) >= 1 and len(phonemes) >= 1, "a word needs letters and phonemes")
+    outputs = (*phonemes, "</s>")
+    _require(1 <= step <= len(outputs), f"step must be 1 … {len(outputs)}, got {step!r}")
+    out_y = (_TILDE_Y if attention else _DEC_Y) + 1.0
+    ax = _axes(ax, 4.4 if attention else 3.3)
+    states = _encoder(ax, letters)
+    start = len(letters) + 1.6
+    z0 = _node(ax, (start, _DEC_Y), "$z_0$", STATE, name="z:0")
+    _arrow(ax, states[-1], z0, name="forward_last->z:0")
+    _arrow(ax, states[0], z0, ls=":", bend=-0.25, name="backward_first->z:0")
+    _label(ax, (start - 0.25, _DEC_Y + 0.42),
+           r"$W_0 [\overrightarrow{h}_T ; \overleftarrow{h}_1]$", ha="right")
+    decoder = _decoder(ax, start, outputs, attention, out_y)
+    if attention:
+        _attention_step(ax, states, decoder[step - 1], step, weights, len(letters))
+    return _finish(ax, (-0.6, start + len(outputs) + 0.6), (-0.8, out_y + 0.45), equal=False)
+
+
+def _encoder(ax, letters: str) -> list:
+    """The letters and their states h_1 … h_T, chained both ways; returns the state nodes."""
+    states = []
+    for j, letter in enumerate(letters, start=1):
+        token = _node(ax, (j, 0.0), letter, INPUT, name="letter")
+        _label(ax, (j, -0.5), f"$x_{{{j}}}$")
+        states.append(_node(ax, (j, _ENC_Y), f"$h_{{{j}}}$", STATE, name="h"))
+        _arrow(ax, token, states[-1], name=f"letter:{j}->h:{j}")
+        if j > 1:
+            _arrow(ax, (j - 1 + 0.25, _ENC_Y + 0.1), (j - 0.25, _ENC_Y + 0.1), name="forward")
+            _arrow(ax, (j - 0.25, _ENC_Y - 0.1), (j - 1 + 0.25, _ENC_Y - 0.1), name="backward")
+    _label(ax, (0.45, _ENC_Y), "encoder", ha="right")
+    return states
+
+
+def _decoder(ax, start: float, outputs: tuple, attention: bool, out_y: float) -> list:
+    """Decoder steps i = 1 … T': y_{i-1} in, z_i, (z̃_i,) y_i out; returns the z_i nodes."""
+    states, previous = [], _find(ax, "z:0")
+    reads = ("<s>", *outputs[:-1])
+    for i, (read, write) in enumerate(zip(reads, outputs), start=1):
+        x = start + i
+        state = _node(ax, (x, _DEC_Y), f"$z_{{{i}}}$", STATE, name=f"z:{i}")
+        given = _node(ax, (x, _ENC_Y), _escape(read), OUTPUT, name="reads", size=LABEL_SIZE)
+        _arrow(ax, given, state, name=f"y:{i - 1}->z:{i}")
+        _arrow(ax, previous, state, name=f"z:{i - 1}->z:{i}")
+        below = state
+        if attention:
+            below = _node(ax, (x, _TILDE_Y), rf"$\tilde z_{{{i}}}$", STATE, name=f"ztilde:{i}")
+            _arrow(ax, state, below, name=f"z:{i}->ztilde:{i}")
+        out = _node(ax, (x, out_y), _escape(write), OUTPUT, name="writes", size=LABEL_SIZE)
+        _label(ax, (x, out_y + 0.38), f"$y_{{{i}}}$", size=LABEL_SIZE - 1)
+        _arrow(ax, below, out, name=f"{below.get_gid()}->y:{i}")
+        states.append(state)
+        previous = state
+    _label(ax, (start + 0.6, _ENC_Y - 0.75), "the decoder reads $y_{i-1}$", ha="left")
+    _label(ax, (start + len(outputs) + 0.45, _DEC_Y), "decoder", ha="left", rotation=90)
+    return states
+
+
+def _attention_step(ax, states: list, state, step: int, weights, length: int):
+    """Step ``step``'s context: α_{step,j} from every h_j (line width = weight) into g_i,
+    placed between this step's column and the next, which joins z_i in z̃_i."""
+    if weights is None:
+        weights = ([0.06, 0.7, 0.18, 0.06] + [0.0] * length)[:length]
+    _require(len(weights) == length, f"one weight per letter: {length}, got {len(weights)}")
+    x = state.get_position()[0]
+    context = _node(ax, (x + 0.5, _CONTEXT_Y), f"$g_{{{step}}}$", GATE, name=f"g:{step}")
+    for j, (h, alpha) in enumerate(zip(states, weights), start=1):
+        _arrow(ax, h, context, color=CELL_PATH, lw=0.4 + 5 * float(alpha), bend=0.3,
+               name=f"h:{j}->g:{step}")
+    _arrow(ax, state, context, color=CELL_PATH, ls="--", name=f"z:{step}->g:{step}")
+    _arrow(ax, context, _find(ax, f"ztilde:{step}"), bend=0.25, name=f"g:{step}->ztilde:{step}")
+    _label(ax, (states[0].get_position()[0] - 0.3, _TILDE_Y + 0.2),
+           rf"attention at step {step}: $g_{{{step}}} = \sum_j \alpha_{{{step}j}} h_j$"
+           "\n" rf"(line widths: $\alpha_{{{step}j}}$; scored against $z_{{{step}}}$, dashed)",
+           color=CELL_PATH, ha="left")
+
+
+def _find(ax, name: str):
+    return next(t for t in ax.texts if t.get_gid() == name)
+
+
+def _escape(symbol: str) -> str:
+    """A token as plain text (mathtext would read < and $)."""
+    return symbol.replace("$", r"\$")

@@ -160,56 +160,6 @@ def show_source(obj):
     return Markdown(f"From `src/{module}`:\n\n```python\n{code}\n```")
 
 
-def encoder_decoder(with_attention: bool = False, word: str = "exit",
-                    phonemes=("EH", "G", "Z", "IH", "T"), ax=None):
-    """The encoder-decoder of Chapter 10 on one word: the bidirectional encoder reads the
-    letters x_j into states h_j (below); the decoder, an LM of the phonemes, starts from
-    z_0, the input in one vector, and writes y_i from its states z_i (above). With
-    attention, one decoder step i also reads the context g_i, a weighted average of every
-    h_j (weights α_ij, drawn as lines of matching width)."""
-    T, U = len(word), len(phonemes)
-    ax = ax or plt.subplots(figsize=(1.05 * (T + U) + 3, 4.6))[1]
-    for j, letter in enumerate(word, 1):
-        _node(ax, (j, 0), f"${letter}$", "#dbe9f6")
-        _node(ax, (j, 1), f"$h_{j}$", "#fde0c5")
-        _arrow(ax, (j, 0), (j, 1))
-        if j > 1:  # both directions: → and ←
-            _arrow(ax, (j - 1, 1.08), (j, 1.08), color="0.55")
-            _arrow(ax, (j, 0.92), (j - 1, 0.92), color="0.55")
-    start = T + 1.4
-    _node(ax, (start, 1.9), "$z_0$", "#e8daef")
-    _arrow(ax, (T, 1), (start, 1.9), color="#7d3c98")
-    _arrow(ax, (1, 1), (start, 1.9), color="#7d3c98", ls=":")
-    ax.text((T + start) / 2 + 0.2, 1.25, r"$[\overrightarrow{h}_T ; \overleftarrow{h}_1]$",
-            fontsize=9, color="#7d3c98")
-    previous = ["<s>", *phonemes[:-1]]
-    for i in range(1, U + 1):
-        x = start + i
-        _node(ax, (x, 1.9), f"$z_{i}$", "#fde0c5")
-        _node(ax, (x, 1.0), previous[i - 1].replace("<", "‹").replace(">", "›"), "#d9f0d3")
-        _node(ax, (x, 2.9), phonemes[i - 1], "#d9f0d3")
-        _arrow(ax, (x - 1, 1.9), (x, 1.9))
-        _arrow(ax, (x, 1.0), (x, 1.9))
-        _arrow(ax, (x, 1.9), (x, 2.9))
-    if with_attention:
-        i = 2
-        x = start + i
-        _node(ax, (x - 0.55, 3.45), f"$g_{i}$", "#fcf3cf")
-        weights = np.array([0.08, 0.72, 0.15, 0.05] + [0.0] * max(0, T - 4))[:T]
-        for j, alpha in enumerate(weights, 1):
-            ax.annotate("", xy=(x - 0.55, 3.45), xytext=(j, 1), zorder=1,
-                        arrowprops=dict(arrowstyle="-", color="#b9770e", lw=0.5 + 6 * alpha,
-                                        alpha=0.8, shrinkA=12, shrinkB=12))
-        ax.text(x - 0.55, 3.78, r"$g_i = \sum_j \alpha_{ij} h_j$", ha="center", fontsize=9,
-                color="#b9770e")
-        _arrow(ax, (x - 0.55, 3.45), (x, 2.9), color="#b9770e")
-    title = ("The encoder-decoder with attention: each step looks back at every $h_j$"
-             if with_attention else "The encoder-decoder: the whole input in one vector $z_0$")
-    ax.set(xlim=(0.4, start + U + 0.6), ylim=(-0.45, 4.1), title=title)
-    ax.axis("off")
-    return ax
-
-
 def attention_map(weights, letters, outputs, ax=None, title: str = ""):
     """One attention map as a heat map: a row per output (phoneme), a column per input
     (letter), each row's weights α_i· summing to 1."""

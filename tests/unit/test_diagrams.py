@@ -23,6 +23,8 @@ DIAGRAMS = {
     "gru_cell chung": lambda ax: diagrams.gru_cell("chung", ax=ax),
     "bidirectional_tagger": lambda ax: diagrams.bidirectional_tagger((5, 3), 2, ax=ax),
     "bilm_scalar_mix": lambda ax: diagrams.bilm_scalar_mix(2, ax=ax),
+    "encoder_decoder": lambda ax: diagrams.encoder_decoder(ax=ax),
+    "encoder_decoder attention": lambda ax: diagrams.encoder_decoder(True, ax=ax),
 }
 
 
@@ -376,3 +378,37 @@ def test_bilm_forward_lm_predicts_the_next_token_and_backward_the_previous():
 def test_bad_sizes_raise_a_clear_error(draw, message):
     with pytest.raises(ValueError, match=f"{message} must be a whole number ≥ 1"):
         draw()
+
+
+# Chapter 10 ----------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("attention", [False, True])
+def test_encoder_decoder_reads_the_previous_output_and_starts_from_both_ends(attention):
+    ax = diagrams.encoder_decoder(attention, "knife", ("N", "AY", "F"))
+    assert [t.get_text() for t in nodes(ax, "letter")] == list("knife")
+    assert [t.get_text() for t in nodes(ax, "reads")] == ["<s>", "N", "AY", "F"]
+    assert [t.get_text() for t in nodes(ax, "writes")] == ["N", "AY", "F", "</s>"]
+    assert {f"$x_{{{j}}}$" for j in range(1, 6)} | {f"$y_{{{i}}}$" for i in range(1, 5)} \
+        | {"$z_0$"} <= labels(ax)
+    assert inputs_of(ax, "z:0") == {"forward_last", "backward_first"}
+    for i in range(1, 5):
+        assert inputs_of(ax, f"z:{i}") == {f"y:{i - 1}", f"z:{i - 1}"}
+        assert f"{'ztilde' if attention else 'z'}:{i}->y:{i}" in edges(ax)
+    assert (len(arrows(ax, "forward")) - 1, len(arrows(ax, "backward")) - 1) == (4, 4)
+
+
+def test_attention_reads_every_encoder_state_into_one_context():
+    ax = diagrams.encoder_decoder(True, "exit", ("EH", "G", "Z", "IH", "T"), step=3,
+                                  weights=[0.1, 0.2, 0.6, 0.1])
+    assert inputs_of(ax, "g:3") == {"h:1", "h:2", "h:3", "h:4", "z:3"}
+    assert inputs_of(ax, "ztilde:3") == {"z:3", "g:3"}
+    widths = [a.arrow_patch.get_linewidth() for a in arrows(ax, "h:")]
+    assert max(widths) == widths[2], "the widest line is the largest weight"
+    assert not any(gid.startswith("g:") for gid in edges(diagrams.encoder_decoder(False)))
+
+
+@pytest.mark.parametrize("bad", [dict(letters=""), dict(phonemes=()), dict(step=0),
+                                 dict(step=7), dict(attention=True, weights=[1.0])])
+def test_encoder_decoder_refuses_bad_input(bad):
+    with pytest.raises(ValueError):
+        diagrams.encoder_decoder(**bad)
