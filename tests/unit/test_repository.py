@@ -32,6 +32,19 @@ def test_no_generated_file_is_committed():
     assert generated == [], f"generated files are committed: {generated[:5]}"
 
 
+# a line of Python in prose: a statement, possibly commented out (which markdown would show as
+# a heading or as text under a caption)
+PYTHON_IN_PROSE = re.compile(r"^\s*#*\s*(assert |for \w[\w, ]* in .*:$|if .*:$|import \w|from \w+ import |"
+                             r"print\(|\w+ = \w+\()")
+
+
+def test_python_in_prose_is_recognised():
+    assert PYTHON_IN_PROSE.match("# for hist in histories.values():")
+    assert PYTHON_IN_PROSE.match("#     assert hist.valid_loss[-1] < 6, 'it learnt'")
+    assert not PYTHON_IN_PROSE.match("# 9. ELMo: words in context")
+    assert not PYTHON_IN_PROSE.match("for each seed, the tagger is trained on its lines")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_conventions(path):
     nb = json.loads(path.read_text())
@@ -51,6 +64,9 @@ def test_notebook_conventions(path):
         assert len(lines) <= 40, "a cell longer than a screen"
         if cell["cell_type"] == "code":
             assert max(map(len, lines), default=0) <= 100, "a code line wider than the page"
+        else:
+            code_like = [line for line in lines if PYTHON_IN_PROSE.match(line)]
+            assert not code_like, f"Python in a markdown cell (make it a code cell): {code_like}"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS + ASSIGNMENTS, ids=lambda p: p.parent.name + "/" + p.stem)
