@@ -429,9 +429,9 @@ valid_batches, test_batches = tag_batches(valid_lines), tag_batches(test_lines)
 # %% [markdown]
 # What the smallest share holds. A 1 % draw has only a handful of question and
 # exclamation marks, so two of the four classes the macro F1 averages are learned
-# from a few examples; and most test tokens are of words it never saw, whose
-# learned vectors stay where they started (the token and ELMo inputs still describe
-# them):
+# from a few examples; and a large share of the test tokens (printed) are of words
+# it never saw, whose learned vectors stay where they started (the token and ELMo
+# inputs still describe them):
 
 # %%
 smallest = min(size["fractions"])
