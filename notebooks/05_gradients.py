@@ -216,11 +216,12 @@ def tanh_rates(radius, scale):
     return rates, whole
 
 
-explosion = {(r, x): tanh_rates(r, x) for r in size["explode_radii"] for x in size["input_scales"]}
+explosion = {(r, scale): tanh_rates(r, scale) for r in size["explode_radii"]
+             for scale in size["input_scales"]}
 print(f"{'input scale':>12s}" + "".join(f"{'ρ = ' + str(r):>26s}" for r in size["explode_radii"]))
-for x in size["input_scales"]:
-    cells = [explosion[r, x] for r in size["explode_radii"]]
-    print(f"{x:>12g}" + "".join(f"{min(a):>8.2f}–{max(a):.2f} ({min(n):6.0e}–{max(n):6.0e})"
+for scale in size["input_scales"]:   # (not x: the sliders below read the inputs x)
+    cells = [explosion[r, scale] for r in size["explode_radii"]]
+    print(f"{scale:>12g}" + "".join(f"{min(a):>8.2f}–{max(a):.2f} ({min(n):6.0e}–{max(n):6.0e})"
                                 for a, n in cells))
 
 # %% [markdown]
@@ -243,7 +244,8 @@ for x in size["input_scales"]:
 if setup.profile != "smoke":
     top = max(size["explode_radii"])
     weak, strong = min(size["input_scales"]), max(size["input_scales"])
-    assert all(rate > 1 for x in size["input_scales"] if x <= 1 for rate in explosion[top, x][0])
+    assert all(rate > 1 for scale in size["input_scales"] if scale <= 1
+               for rate in explosion[top, scale][0])
     for r in size["explode_radii"]:
         assert np.mean(explosion[r, weak][0]) > np.mean(explosion[r, strong][0])
 

@@ -76,10 +76,11 @@ def test_symbols_round_trip():
 
 def test_paired_batches_pad_each_side_and_resume_mid_epoch():
     examples = [("knife", ("N", "AY", "F")), ("exit", ("EH", "G", "Z", "IH", "T")), ("a", ("AH",))]
-    (x, y), = list(g2p.PairedBatches(examples, 3)())
-    assert x.tolist()[2] == [0] + [g2p.LETTER_PAD] * 4
-    assert y.tolist()[0] == list(g2p.encode_pronunciation(("N", "AY", "F"))) + [IGNORE_INDEX] * 2
-    assert y.tolist()[1][-1] == g2p.EOS and y.tolist()[2][2:] == [IGNORE_INDEX] * 4
+    (x, y), = list(g2p.PairedBatches(examples, 3)())   # for evaluation: sorted by length
+    assert x.tolist()[0] == [0] + [g2p.LETTER_PAD] * 4
+    assert x.tolist()[2] == g2p.encode_word("knife").tolist()
+    assert y.tolist()[2] == list(g2p.encode_pronunciation(("N", "AY", "F"))) + [IGNORE_INDEX] * 2
+    assert y.tolist()[1][-1] == g2p.EOS and y.tolist()[0][2:] == [IGNORE_INDEX] * 4
     source = g2p.PairedBatches(g2p.pairs(g2p.entries("valid", 300)), 16, shuffle=True, seed=3)
     assert isinstance(source, batches.BatchSource)
     whole = [(a.tolist(), b.tolist()) for a, b in source(epoch=2)]
