@@ -180,7 +180,8 @@ if setup.profile != "smoke":
 # h_1, \dots, h_T &= \mathrm{BiLSTM}(x_1, \dots, x_T), &
 # d_0 &= \tanh\big(W_0 [\overrightarrow{h}_T ; \overleftarrow{h}_1] + b_0\big), \\
 # d_i &= \mathrm{LSTM}(d_{i-1}, E\,y_{i-1}), &
-# p(y_i \mid y_{<i}, x) &= \mathrm{softmax}(\ell_i), \quad \ell_i = W_{hy} d_i + b_y.
+# \ell_i &= W_{hy} d_i + b_y, \\
+# p(y_i \mid y_{<i}, x) &= \mathrm{softmax}(\ell_i). &&
 # \end{aligned}$$
 #
 # The decoder is a language model of phonemes (Chapter 6's LSTM LM) whose first state is
@@ -227,8 +228,10 @@ viz.show_source(seq2seq.Seq2Seq.encode)
 # \alpha_{ij} &= \frac{\exp \mathrm{score}(d_i, h_j)}{\sum_{j'} \exp \mathrm{score}(d_i, h_{j'})}, &
 # \bar{h}_i &= \sum_j \alpha_{ij} h_j, \\
 # \tilde{d}_i &= \tanh\big(W_{\tilde d} [d_i ; \bar{h}_i] + b_{\tilde d}\big), &
-# \ell_i &= W_{hy} \tilde{d}_i + b_y, \quad p(y_i \mid y_{<i}, x) = \mathrm{softmax}(\ell_i).
+# \ell_i &= W_{hy} \tilde{d}_i + b_y,
 # \end{aligned}$$
+#
+# and $p(y_i \mid y_{<i}, x) = \mathrm{softmax}(\ell_i)$ as before.
 #
 # | score | $\mathrm{score}(d_i, h_j)$ | from |
 # | --- | --- | --- |
