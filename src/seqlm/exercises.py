@@ -507,7 +507,7 @@ def recall_task(batch_size: int, length: int, keys: int, values: int, generator)
 
 def recall_memory(key_ids, value_ids, query, keys: int, values: int):
     """What Assignment 10's recall model attends with, one-hot, in float32: the query
-    z = onehot(q) (B, keys) and the memory h_j = [onehot(k_j) ; onehot(v_j)]
+    z = onehot(query) (B, keys) and the memory h_j = [onehot(key_j) ; onehot(value_j)]
     (B, T, keys + values)."""
     import torch
     import torch.nn.functional as F
