@@ -1,4 +1,4 @@
-"""The data and the measures that Assignments 5-9 and their checks share (seqlm.exercises):
+"""The data and the measures that Assignments 5-10 and their checks share (seqlm.exercises):
 the tasks are what their docstrings say, and each measure is the model it names."""
 
 from __future__ import annotations
