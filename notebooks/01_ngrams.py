@@ -304,8 +304,11 @@ for n, model in interpolated.items():
 # distinct tokens seen before $u\,w$, and the denominator $c(u)$ by its sum over
 # the words, $\sum_{w'} N_{1+}(\bullet\,u\,w')$:
 #
-# $$p_{\text{KN}}(w \mid u) = \frac{\max\big(N_{1+}(\bullet\,u\,w) - D, 0\big)}{\sum_{w'} N_{1+}(\bullet\,u\,w')}
-# + \beta(u)\; p_{\text{KN}}(w \mid u'), \qquad \beta(u) = \frac{D\,N_{1+}(u\,\bullet)}{\sum_{w'} N_{1+}(\bullet\,u\,w')}.$$
+# $$\begin{aligned}
+# p_{\text{KN}}(w \mid u) &= \frac{\max\big(N_{1+}(\bullet\,u\,w) - D, 0\big)}{\sum_{w'} N_{1+}(\bullet\,u\,w')}
+# + \beta(u)\; p_{\text{KN}}(w \mid u'), \\
+# \beta(u) &= \frac{D\,N_{1+}(u\,\bullet)}{\sum_{w'} N_{1+}(\bullet\,u\,w')}.
+# \end{aligned}$$
 #
 # One case is left: a history $u$ that was never seen (in the training split,
 # or, below the top order, after any token). Its denominator is 0 and the

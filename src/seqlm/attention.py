@@ -1,20 +1,20 @@
 """Attention: a weighted average of vectors, weighted by how well each matches a query
 (Chapter 10).
 
-A decoder state z_i (the *query*) scores every encoder state h_j (the *keys*); the
+A decoder state d_i (the *query*) scores every encoder state h_j (the *keys*); the
 scores, masked at padding and normalised with a softmax, are the attention weights; the
 context is the weighted average of the *values* (the encoder states again)::
 
-    e_ij = score(z_i, h_j)                    a score per output step i and input j
-    α_ij = exp(e_ij) / Σ_j' exp(e_ij')        over the real positions j' only
-    g_i  = Σ_j α_ij h_j                       the context
+    score(d_i, h_j)                                         a score per output step i and input j
+    α_ij = exp score(d_i, h_j) / Σ_j' exp score(d_i, h_j')  over the real positions j' only
+    h̄_i  = Σ_j α_ij h_j                      the context
 
 The score functions (:data:`SCORES`):
 
-- ``dot``      e_ij = z_i · h_j                     (Luong et al. 2015; equal sizes)
-- ``general``  e_ij = z_i · (W_a h_j)               (Luong et al. 2015)
-- ``additive`` e_ij = v · tanh(W_z z_i + W_h h_j)   (Bahdanau et al. 2015; Luong's "concat")
-- ``scaled``   e_ij = z_i · h_j / √n                (Vaswani et al. 2017; n numbers each)
+- ``dot``      d_i · h_j                        (Luong et al. 2015; equal sizes)
+- ``general``  d_i · (W_a h_j)                  (Luong et al. 2015)
+- ``additive`` v · tanh(W_q d_i + W_k h_j + b_k)  (Bahdanau et al. 2015; Luong's "concat")
+- ``scaled``   d_i · h_j / √n_k                 (Vaswani et al. 2017; n_k numbers each)
 
 Self-attention (:class:`SelfAttention`) lets a sequence attend to itself, with queries,
 keys and values all computed from the same vectors.
@@ -38,7 +38,7 @@ def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None) -> torch.Ten
 
 
 class DotScore(nn.Module):
-    """e_ij = z_i · h_j. queries (B, T', n), keys (B, T, n) -> scores (B, T', T)."""
+    """score(d_i, h_j) = d_i · h_j. queries (B, T', n), keys (B, T, n) -> scores (B, T', T)."""
 
     def __init__(self, query_size: int, key_size: int):
         super().__init__()
@@ -50,7 +50,7 @@ class DotScore(nn.Module):
 
 
 class ScaledDotScore(DotScore):
-    """e_ij = z_i · h_j / √n: dot products of n numbers, scaled back to unit variance.
+    """score(d_i, h_j) = d_i · h_j / √n: dot products of n numbers, scaled back to unit variance.
     queries (B, T', n), keys (B, T, n) -> scores (B, T', T)."""
 
     def forward(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
@@ -58,8 +58,8 @@ class ScaledDotScore(DotScore):
 
 
 class GeneralScore(nn.Module):
-    """e_ij = z_i · (W_a h_j), a learned bilinear form. queries (B, T', n_z), keys
-    (B, T, n_k) -> scores (B, T', T); W_a is (n_z, n_k)."""
+    """score(d_i, h_j) = d_i · (W_a h_j), a learned bilinear form. queries (B, T', n_d), keys
+    (B, T, n_k) -> scores (B, T', T); W_a is (n_d, n_k)."""
 
     def __init__(self, query_size: int, key_size: int):
         super().__init__()
@@ -70,20 +70,20 @@ class GeneralScore(nn.Module):
 
 
 class AdditiveScore(nn.Module):
-    """e_ij = v · tanh(W_z z_i + W_h h_j + b), a one-hidden-layer network of the pair
-    (``attention_size`` units). queries (B, T', n_z), keys (B, T, n_k) -> scores
+    """score(d_i, h_j) = v · tanh(W_q d_i + W_k h_j + b_k), a one-hidden-layer network of the pair
+    (``attention_size`` units). queries (B, T', n_d), keys (B, T, n_k) -> scores
     (B, T', T)."""
 
     def __init__(self, query_size: int, key_size: int, attention_size: int | None = None):
         super().__init__()
         attention_size = attention_size or key_size
-        self.W_z = nn.Linear(query_size, attention_size, bias=False)
-        self.W_h = nn.Linear(key_size, attention_size)
+        self.W_q = nn.Linear(query_size, attention_size, bias=False)
+        self.W_k = nn.Linear(key_size, attention_size)   # W_k, b_k
         self.v = nn.Linear(attention_size, 1, bias=False)
 
     def forward(self, queries: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        hidden = torch.tanh(self.W_z(queries)[:, :, None, :]      # (B, T', 1, a)
-                            + self.W_h(keys)[:, None, :, :])      # (B, 1, T, a)
+        hidden = torch.tanh(self.W_q(queries)[:, :, None, :]      # (B, T', 1, a)
+                            + self.W_k(keys)[:, None, :, :])      # (B, 1, T, a)
         return self.v(hidden).squeeze(-1)                         # (B, T', T)
 
 
@@ -100,7 +100,7 @@ def score_function(name: str, query_size: int, key_size: int) -> nn.Module:
 
 def attend(score: nn.Module, queries: torch.Tensor, keys: torch.Tensor, values: torch.Tensor,
            mask: torch.Tensor | None = None):
-    """Attention of every query to the real keys: queries (B, T', n_z), keys (B, T, n_k),
+    """Attention of every query to the real keys: queries (B, T', n_d), keys (B, T, n_k),
     values (B, T, n_v), mask (B, T) True where real -> contexts g (B, T', n_v) and
     weights α (B, T', T), zero at padding."""
     weights = masked_softmax(score(queries, keys), None if mask is None else mask[:, None, :])

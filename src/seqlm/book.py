@@ -125,16 +125,22 @@ def stage(root: Path, build: Path, chapters: list[str]) -> Path:
     return site
 
 
+def html_dir(build: Path) -> Path:
+    """Where :func:`build_html` writes the pages of a build folder: jupyter-book writes into
+    <path-output>/_build/html, so ``build/html`` when the folder is called _build (the
+    default), and ``build/_build/html`` otherwise."""
+    return (build.parent if build.name == "_build" else build) / "_build" / "html"
+
+
 def build_html(root: Path, build: Path, chapters: list[str], strict: bool = False) -> Path:
-    """Build the HTML with jupyter-book (execution off) into ``build/html``."""
+    """Build the HTML with jupyter-book (execution off) into :func:`html_dir`; returns the
+    path of its index page."""
     site = stage(root, build, chapters)
-    # jupyter-book writes into <path-output>/_build/html: aim it at build/html when the
-    # build folder is called _build (the default), and at build/_build/html otherwise
-    path_output = build.parent if build.name == "_build" else build
+    path_output = html_dir(build).parents[1]
     # jupyter-book's own entry point, from this interpreter whatever PATH says
     command = [sys.executable, "-c", "from jupyter_book.cli.main import main; main()", "build",
                str(site), "--path-output", str(path_output), "--builder", "html"]
     if strict:
         command += ["-W", "-n", "--keep-going"]
     subprocess.run(command, check=True)
-    return path_output / "_build" / "html" / "index.html"
+    return html_dir(build) / "index.html"

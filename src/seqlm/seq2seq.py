@@ -7,12 +7,12 @@ language model of the output y_1 … y_T' that starts from a summary of the inpu
 encoder state at every step (Bahdanau et al. 2015, Luong et al. 2015)::
 
     h_1 … h_T = BiLSTM(x_1 … x_T)                       encoder states, h_j = [→h_j ; ←h_j]
-    z_0       = tanh(W_0 [→h_T ; ←h_1] + b_0)            the input in one vector
-    z_i       = LSTM(z_{i-1}, E y_{i-1}),  y_0 = <s>     decoder states
-    without attention:  o_i = W_o z_i + b_o
-    with attention:     e_ij = score(z_i, h_j),  α_ij = softmax_j(e_ij),  g_i = Σ_j α_ij h_j
-                        z̃_i = tanh(W_g [z_i ; g_i] + b_g),  o_i = W_o z̃_i + b_o
-    p(y_i | y_<i, x) = softmax(o_i)
+    d_0       = tanh(W_0 [→h_T ; ←h_1] + b_0)            the input in one vector
+    d_i       = LSTM(d_{i-1}, E y_{i-1}),  y_0 = <s>     decoder states
+    without attention:  ℓ_i = W_hy d_i + b_y
+    with attention:     α_ij = softmax_j score(d_i, h_j),  h̄_i = Σ_j α_ij h_j
+                        d̃_i = tanh(W_d̃ [d_i ; h̄_i] + b_d̃),  ℓ_i = W_hy d̃_i + b_y
+    p(y_i | y_<i, x) = softmax(ℓ_i)
 
 (the decoder's cell state starts from the same summary through its own weights.) Output
 ids: ``</s>`` is 0, the other outputs 1 … outputs-1; the decoder also reads ``<s>``
@@ -76,16 +76,16 @@ class Seq2Seq(nn.Module):
         embedder = SymbolEmbedding(input_symbols, embed_size, input_pad_id)
         self.encoder = bilstm.Encoder(embedder, hidden_size, input_pad_id, dropout=dropout)
         D = self.encoder.output_size                                     # 2 · hidden_size
-        self.bridge = nn.Linear(D, 2 * decoder_size)                     # W_0, b_0: z_0, cell
+        self.bridge = nn.Linear(D, 2 * decoder_size)                     # W_0, b_0: d_0, cell
         self.embed = SymbolEmbedding(outputs + 2, embed_size, self.pad_id)   # E
         self.decoder = nn.LSTM(embed_size, decoder_size, batch_first=True)
         self.score = None if score is None else attention.score_function(score, decoder_size, D)
-        self.combine = None if score is None else nn.Linear(decoder_size + D, decoder_size)
+        self.combine = None if score is None else nn.Linear(decoder_size + D, decoder_size)  # W_d̃
         self.drop = nn.Dropout(dropout)
-        self.out = nn.Linear(decoder_size, outputs)                      # W_o, b_o
+        self.out = nn.Linear(decoder_size, outputs)                      # W_hy, b_y
 
     def encode(self, x: torch.Tensor):
-        """x (B, T) -> the :class:`Memory` and the decoder's first state (z_0, its cell),
+        """x (B, T) -> the :class:`Memory` and the decoder's first state (d_0, its cell),
         each (1, B, decoder_size)."""
         states, lengths, h_n = self.encoder(x)
         summary = torch.cat([h_n[-2], h_n[-1]], dim=-1)                  # [→h_T ; ←h_1]
@@ -96,13 +96,13 @@ class Seq2Seq(nn.Module):
     def decode(self, y_in: torch.Tensor, state, memory: Memory):
         """Decoder inputs (B, T') from ``state`` -> logits (B, T', outputs), the state
         after them, and α (B, T', T) or None."""
-        z, state = self.decoder(self.drop(self.embed(y_in)), state)     # (B, T', n_z)
+        d, state = self.decoder(self.drop(self.embed(y_in)), state)     # (B, T', n_d)
         weights = None
         if self.score is not None:
-            g, weights = attention.attend(self.score, z, memory.states, memory.states,
-                                          memory.mask)                   # (B, T', D)
-            z = torch.tanh(self.combine(torch.cat([z, g], dim=-1)))      # z̃
-        return self.out(self.drop(z)), state, weights
+            h_bar, weights = attention.attend(self.score, d, memory.states, memory.states,
+                                              memory.mask)               # (B, T', D)
+            d = torch.tanh(self.combine(torch.cat([d, h_bar], dim=-1)))  # d̃
+        return self.out(self.drop(d)), state, weights
 
     def forward(self, x: torch.Tensor, y_in: torch.Tensor):
         memory, state = self.encode(x)

@@ -7,10 +7,11 @@ import pytest
 import yaml
 
 from conftest import ROOT, chapters
+from seqlm.book import html_dir
 
 
 def test_every_page_is_built(built):
-    html = built / "html"
+    html = html_dir(built)
     for page in ["index", "book/setup", "book/notation", "book/results", "book/assignments",
                  "book/bibliography"]:
         assert (html / f"{page}.html").is_file(), page
@@ -20,7 +21,7 @@ def test_every_page_is_built(built):
 
 @pytest.mark.parametrize("chapter", chapters())
 def test_chapter_page_has_outputs_and_no_errors(built, chapter):
-    page = (built / "html" / "notebooks" / f"{chapter}.html").read_text()
+    page = (html_dir(built) / "notebooks" / f"{chapter}.html").read_text()
     assert "<img" in page, "the executed chapter's figures are on the page"
     assert "Traceback" not in page and "Error" not in re.sub(r"<[^>]+>", "", page).split("References")[0]
     executed = json.loads((built / "executed" / f"{chapter}.ipynb").read_text())
@@ -32,13 +33,13 @@ def test_chapter_page_has_outputs_and_no_errors(built, chapter):
 def test_results_page_is_generated_from_the_results_files(built):
     records = [json.loads(p.read_text()) for p in (built / "results").glob("*.json")]
     assert {r["chapter"] for r in records} == set(chapters())
-    page = (built / "html" / "book" / "results.html").read_text()
+    page = (html_dir(built) / "book" / "results.html").read_text()
     for r in records:
         assert r["chapter"] in page and r["profile"] == "smoke"
 
 
 def test_pages_request_nothing_from_a_cdn(built):
-    html = built / "html"
+    html = html_dir(built)
     for page in html.rglob("*.html"):
         text = page.read_text()
         for host in ("cdn.jsdelivr.net", "cdnjs.cloudflare.com", "unpkg.com"):

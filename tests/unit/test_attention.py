@@ -52,8 +52,8 @@ def test_the_additive_score_is_its_formula_term_by_term_and_passes_gradcheck():
     for b in range(3):
         for i in range(4):
             for j in range(6):
-                hidden = torch.tanh(score.W_z.weight @ queries[b, i] + score.W_h.weight @ keys[b, j]
-                                    + score.W_h.bias)
+                hidden = torch.tanh(score.W_q.weight @ queries[b, i] + score.W_k.weight @ keys[b, j]
+                                    + score.W_k.bias)
                 assert torch.allclose(got[b, i, j], score.v.weight[0] @ hidden, atol=1e-12)
     queries.requires_grad_(True)
     keys.requires_grad_(True)

@@ -389,22 +389,22 @@ def test_encoder_decoder_reads_the_previous_output_and_starts_from_both_ends(att
     assert [t.get_text() for t in nodes(ax, "reads")] == ["<s>", "N", "AY", "F"]
     assert [t.get_text() for t in nodes(ax, "writes")] == ["N", "AY", "F", "</s>"]
     assert {f"$x_{{{j}}}$" for j in range(1, 6)} | {f"$y_{{{i}}}$" for i in range(1, 5)} \
-        | {"$z_0$"} <= labels(ax)
-    assert inputs_of(ax, "z:0") == {"forward_last", "backward_first"}
+        | {"$d_0$"} <= labels(ax)
+    assert inputs_of(ax, "d:0") == {"forward_last", "backward_first"}
     for i in range(1, 5):
-        assert inputs_of(ax, f"z:{i}") == {f"y:{i - 1}", f"z:{i - 1}"}
-        assert f"{'ztilde' if attention else 'z'}:{i}->y:{i}" in edges(ax)
+        assert inputs_of(ax, f"d:{i}") == {f"y:{i - 1}", f"d:{i - 1}"}
+        assert f"{'dtilde' if attention else 'd'}:{i}->y:{i}" in edges(ax)
     assert (len(arrows(ax, "forward")) - 1, len(arrows(ax, "backward")) - 1) == (4, 4)
 
 
 def test_attention_reads_every_encoder_state_into_one_context():
     ax = diagrams.encoder_decoder(True, "exit", ("EH", "G", "Z", "IH", "T"), step=3,
                                   weights=[0.1, 0.2, 0.6, 0.1])
-    assert inputs_of(ax, "g:3") == {"h:1", "h:2", "h:3", "h:4", "z:3"}
-    assert inputs_of(ax, "ztilde:3") == {"z:3", "g:3"}
+    assert inputs_of(ax, "context:3") == {"h:1", "h:2", "h:3", "h:4", "d:3"}
+    assert inputs_of(ax, "dtilde:3") == {"d:3", "context:3"}
     widths = [a.arrow_patch.get_linewidth() for a in arrows(ax, "h:")]
     assert max(widths) == widths[2], "the widest line is the largest weight"
-    assert not any(gid.startswith("g:") for gid in edges(diagrams.encoder_decoder(False)))
+    assert not any(gid.startswith("context:") for gid in edges(diagrams.encoder_decoder(False)))
 
 
 @pytest.mark.parametrize("bad", [dict(letters=""), dict(phonemes=()), dict(step=0),

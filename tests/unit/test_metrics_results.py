@@ -185,3 +185,4 @@ def test_the_results_page_has_a_g2p_table_by_model_and_decoding():
     assert "| attention | beam 5 | 29.0 % | 6.9 % | 10. Seq2seq |" in page
     assert "| no attention | greedy | 41.0 % | — | 10. Seq2seq |" in page
     assert page.index("| attention | beam 5 |") < page.index("| no attention | greedy |")
+    assert "Word-level test perplexity" not in page     # no perplexities: no empty board
