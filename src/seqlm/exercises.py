@@ -366,17 +366,17 @@ class TinyDecoder:
     """A language model of outputs small enough to search exhaustively (Assignment 10's
     beam search). Outputs are 0 … O-1, 0 being ``</s>``; it reads ``<s>`` (id O,
     ``bos``) first. An Elman step in float64 with the weights E (O+1, H), W_hh (H, H),
-    b_h (H,), W_o (O, H), b_o (O,), from the decoder state z after y_1 … y::
+    b_h (H,), W_hy (O, H), b_y (O,), from the decoder state d after y_1 … y::
 
-        z' = tanh(E[y] + W_hh z + b_h),   log p(· | y_1 … y) = log_softmax(W_o z' + b_o)
+        d' = tanh(E[y] + W_hh d + b_h),   log p(· | y_1 … y) = log_softmax(W_hy d' + b_y)
 
     ``start()`` is the state before ``<s>``, zeros (1, H). ``step(previous, states)``
     takes the previous outputs (N,) and the states (N, H) of N hypotheses and returns
     the log-probabilities of each one's next output (N, O) and their new states (N, H),
     row n for hypothesis n."""
 
-    SHAPES = {"E": ("O+1", "H"), "W_hh": ("H", "H"), "b_h": ("H",), "W_o": ("O", "H"),
-              "b_o": ("O",)}
+    SHAPES = {"E": ("O+1", "H"), "W_hh": ("H", "H"), "b_h": ("H",), "W_hy": ("O", "H"),
+              "b_y": ("O",)}
 
     def __init__(self, weights: dict):
         import torch
@@ -386,7 +386,7 @@ class TinyDecoder:
             raise ValueError(f"TinyDecoder needs the weights {', '.join(self.SHAPES)}; "
                              f"missing {', '.join(missing)}")
         self.w = {k: torch.as_tensor(weights[k], dtype=torch.float64) for k in self.SHAPES}
-        self.outputs, self.hidden_size = self.w["W_o"].shape[0], self.w["W_hh"].shape[0]
+        self.outputs, self.hidden_size = self.w["W_hy"].shape[0], self.w["W_hh"].shape[0]
         self.bos = self.outputs
         sizes = {"O": self.outputs, "O+1": self.outputs + 1, "H": self.hidden_size}
         for name, dims in self.SHAPES.items():
@@ -415,7 +415,7 @@ class TinyDecoder:
             raise ValueError(f"step: previous outputs are ids 0 … {self.bos} (<s> is "
                              f"{self.bos}), got {previous.tolist()}")
         states = torch.tanh(self.w["E"][previous] + states @ self.w["W_hh"].T + self.w["b_h"])
-        return torch.log_softmax(states @ self.w["W_o"].T + self.w["b_o"], dim=-1), states
+        return torch.log_softmax(states @ self.w["W_hy"].T + self.w["b_y"], dim=-1), states
 
     def log_prob(self, outputs, ended: bool) -> float:
         """log p of ``outputs`` (ids 1 … O-1, without ``</s>``), then ``</s>`` if
@@ -507,7 +507,7 @@ def recall_task(batch_size: int, length: int, keys: int, values: int, generator)
 
 def recall_memory(key_ids, value_ids, query, keys: int, values: int):
     """What Assignment 10's recall model attends with, one-hot, in float32: the query
-    z = onehot(query) (B, keys) and the memory h_j = [onehot(key_j) ; onehot(value_j)]
+    d = onehot(query) (B, keys) and the memory h_j = [onehot(key_j) ; onehot(value_j)]
     (B, T, keys + values)."""
     import torch
     import torch.nn.functional as F
@@ -517,36 +517,37 @@ def recall_memory(key_ids, value_ids, query, keys: int, values: int):
 
 
 RECALL = {"length": 10, "keys": 20, "values": 20}      # Assignment 10's task
-RECALL_WEIGHTS = ("W_z", "W_h", "v", "W_o", "b_o")
+RECALL_WEIGHTS = ("W_q", "W_k", "b_k", "v", "W_hy", "b_y")
 
 
 def recall_logits(weights: dict, key_ids, value_ids, lengths, query, masked: bool = True):
-    """Scores (B, values) of Assignment 10's recall model, in float64: the chapter's
-    additive attention (:class:`seqlm.attention.AdditiveScore`, without a bias) of the
-    query z to the memory h_j (:func:`recall_memory`), then a linear layer::
+    """Logits (B, values) of Assignment 10's recall model, in float64: the chapter's
+    additive attention (:class:`seqlm.attention.AdditiveScore`) of the query d to the
+    memory h_j (:func:`recall_memory`), then the output layer::
 
-        e_j = v · tanh(W_z z + W_h h_j),  α = softmax(e) over the real j,  g = Σ_j α_j h_j
-        o = W_o g + b_o
+        score(d, h_j) = v · tanh(W_q d + W_k h_j + b_k),   α = softmax over the real j
+        h̄ = Σ_j α_j h_j,   ℓ = W_hy h̄ + b_y
 
-    weights W_z (n_a, keys), W_h (n_a, keys + values), v (n_a,), W_o (values, keys +
-    values), b_o (values,). ``masked=False`` lets the attention read the padding too."""
+    weights W_q (n_a, keys), W_k (n_a, keys + values), b_k (n_a,), v (n_a,), W_hy
+    (values, keys + values), b_y (values,). ``masked=False`` lets the attention read the
+    padding too."""
     import torch
 
     from seqlm import attention
 
     w = {k: torch.as_tensor(weights[k], dtype=torch.float64) for k in RECALL_WEIGHTS}
-    n_a, keys = w["W_z"].shape
-    z, h = recall_memory(key_ids, value_ids, query, keys, w["W_o"].shape[0])
+    n_a, keys = w["W_q"].shape
+    d, h = recall_memory(key_ids, value_ids, query, keys, w["W_hy"].shape[0])
     with torch.random.fork_rng(), torch.no_grad():         # the layers' init draws nothing
         score = attention.AdditiveScore(keys, h.shape[-1], n_a).double()    # of the caller's
-        score.W_z.weight.copy_(w["W_z"])
-        score.W_h.weight.copy_(w["W_h"])
-        score.W_h.bias.zero_()
+        score.W_q.weight.copy_(w["W_q"])
+        score.W_k.weight.copy_(w["W_k"])
+        score.W_k.bias.copy_(w["b_k"])
         score.v.weight.copy_(w["v"][None, :])
         mask = torch.arange(h.shape[1])[None, :] < lengths[:, None]
-        context, _ = attention.attend(score, z.double()[:, None, :], h.double(), h.double(),
-                                      mask if masked else None)
-        return context[:, 0] @ w["W_o"].T + w["b_o"]
+        h_bar, _ = attention.attend(score, d.double()[:, None, :], h.double(), h.double(),
+                                    mask if masked else None)
+        return h_bar[:, 0] @ w["W_hy"].T + w["b_y"]
 
 
 def recall_accuracy(weights: dict, seed: int, rows: int = 4000, masked: bool = True) -> float:

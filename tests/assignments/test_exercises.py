@@ -136,8 +136,8 @@ def tiny_weights(outputs=4, hidden=3, seed=0):
     return {"E": torch.randn(outputs + 1, hidden, generator=g, dtype=torch.float64),
             "W_hh": torch.randn(hidden, hidden, generator=g, dtype=torch.float64) * 0.5,
             "b_h": torch.randn(hidden, generator=g, dtype=torch.float64) * 0.5,
-            "W_o": torch.randn(outputs, hidden, generator=g, dtype=torch.float64) * 2,
-            "b_o": torch.randn(outputs, generator=g, dtype=torch.float64) * 0.5}
+            "W_hy": torch.randn(outputs, hidden, generator=g, dtype=torch.float64) * 2,
+            "b_y": torch.randn(outputs, generator=g, dtype=torch.float64) * 0.5}
 
 
 def test_the_tiny_decoder_is_an_elman_rnn_and_its_log_prob_is_stepping():
@@ -152,7 +152,7 @@ def test_the_tiny_decoder_is_an_elman_rnn_and_its_log_prob_is_stepping():
         outputs = [2, 1, 3]
         read = torch.tensor([[decoder.bos, *outputs]])                  # <s> y_1 y_2 y_3
         states, _ = rnn(w["E"][read])
-        log_probs = torch.log_softmax(states @ w["W_o"].T + w["b_o"], dim=-1)[0]
+        log_probs = torch.log_softmax(states @ w["W_hy"].T + w["b_y"], dim=-1)[0]
     targets = outputs + [exercises.EOS]
     want = sum(float(log_probs[i, y]) for i, y in enumerate(targets))
     assert decoder.log_prob(outputs, ended=True) == pytest.approx(want, abs=1e-12)
@@ -216,7 +216,7 @@ def test_a_beam_of_one_is_greedy_decoding():
 @pytest.mark.parametrize("change, message", [
     (lambda w: w.pop("W_hh"), "missing W_hh"),
     (lambda w: w.update(E=torch.zeros(4, 3)), r"E has shape \(4, 3\), expected \(5, 3\)"),
-    (lambda w: w.update(W_o=torch.zeros(1, 3), b_o=torch.zeros(1), E=torch.zeros(2, 3)),
+    (lambda w: w.update(W_hy=torch.zeros(1, 3), b_y=torch.zeros(1), E=torch.zeros(2, 3)),
      "at least two outputs"),
 ])
 def test_a_tiny_decoder_with_bad_weights_says_what_is_wrong(change, message):
@@ -266,21 +266,22 @@ def test_a_recall_task_that_cannot_be_drawn_is_an_error(args, message):
 
 def recall_weights(seed=0, n_a=6):
     g = generator(seed)
-    return {"W_z": torch.randn(n_a, 20, generator=g), "W_h": torch.randn(n_a, 40, generator=g),
-            "v": torch.randn(n_a, generator=g), "W_o": torch.randn(20, 40, generator=g),
-            "b_o": torch.randn(20, generator=g)}
+    return {"W_q": torch.randn(n_a, 20, generator=g), "W_k": torch.randn(n_a, 40, generator=g),
+            "b_k": torch.randn(n_a, generator=g), "v": torch.randn(n_a, generator=g),
+            "W_hy": torch.randn(20, 40, generator=g), "b_y": torch.randn(20, generator=g)}
 
 
 def test_recall_logits_are_the_additive_attention_formula_over_the_real_pairs_only():
     w = {k: v.double() for k, v in recall_weights().items()}
     keys, values, lengths, query, _ = exercises.recall_task(5, 10, 20, 20, generator(4))
     logits = exercises.recall_logits(w, keys, values, lengths, query)
-    z, h = exercises.recall_memory(keys, values, query, 20, 20)
+    d, h = exercises.recall_memory(keys, values, query, 20, 20)
     for b in range(5):
         n = int(lengths[b])
-        e = torch.tanh(w["W_z"] @ z[b].double() + h[b, :n].double() @ w["W_h"].T) @ w["v"]
-        g = torch.softmax(e, 0) @ h[b, :n].double()
-        assert torch.allclose(logits[b], w["W_o"] @ g + w["b_o"], atol=1e-12)
+        score = torch.tanh(w["W_q"] @ d[b].double() + h[b, :n].double() @ w["W_k"].T
+                           + w["b_k"]) @ w["v"]
+        h_bar = torch.softmax(score, 0) @ h[b, :n].double()
+        assert torch.allclose(logits[b], w["W_hy"] @ h_bar + w["b_y"], atol=1e-12)
     junk = torch.where(torch.arange(10)[None, :] < lengths[:, None], keys, 0)
     assert torch.allclose(exercises.recall_logits(w, junk, values, lengths, query), logits)
     reading = exercises.recall_logits(w, keys, values, lengths, query, masked=False)

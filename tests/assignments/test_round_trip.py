@@ -344,23 +344,23 @@ def train_sampled_bigram(vocab_size, steps, seed):
 """
 
 ATTENDS_TO_PADDING = """
-def additive_attention(z, h, lengths, W_z, W_h, v):
-    hidden = torch.tanh((z @ W_z.T)[:, None, :] + h @ W_h.T)
+def additive_attention(d, h, lengths, W_q, W_k, b_k, v):
+    hidden = torch.tanh((d @ W_q.T)[:, None, :] + h @ W_k.T + b_k)
     alpha = torch.softmax(hidden @ v, dim=-1)                   # the padding is read too
     return (alpha[:, :, None] * h).sum(1), alpha
 """
 ATTENTION_BACKWARD_ONE_ROAD = """
-def additive_attention_backward(z, h, lengths, W_z, W_h, v, d_g):
+def additive_attention_backward(d, h, lengths, W_q, W_k, b_k, v, d_h_bar):
     real = torch.arange(h.shape[1])[None, :] < lengths[:, None]
-    hidden = torch.tanh((z @ W_z.T)[:, None, :] + h @ W_h.T)
+    hidden = torch.tanh((d @ W_q.T)[:, None, :] + h @ W_k.T + b_k)
     alpha = torch.softmax((hidden @ v).masked_fill(~real, -math.inf), dim=-1)
-    d_alpha = (h * d_g[:, None, :]).sum(-1)
-    d_e = alpha * (d_alpha - (alpha * d_alpha).sum(-1, keepdim=True))
-    d_a = d_e[:, :, None] * v * (1 - hidden ** 2)
-    n_h, n_a = h.shape[-1], v.shape[0]
-    return {"z": d_a.sum(1) @ W_z, "h": d_a @ W_h,              # forgets the average's road
-            "W_z": d_a.sum(1).T @ z, "W_h": d_a.reshape(-1, n_a).T @ h.reshape(-1, n_h),
-            "v": (d_e[:, :, None] * hidden).sum((0, 1))}
+    d_alpha = (h * d_h_bar[:, None, :]).sum(-1)
+    d_score = alpha * (d_alpha - (alpha * d_alpha).sum(-1, keepdim=True))
+    d_a = d_score[:, :, None] * v * (1 - hidden ** 2)
+    n_k, n_a = h.shape[-1], v.shape[0]
+    return {"d": d_a.sum(1) @ W_q, "h": d_a @ W_k,              # forgets the average's road
+            "W_q": d_a.sum(1).T @ d, "W_k": d_a.reshape(-1, n_a).T @ h.reshape(-1, n_k),
+            "b_k": d_a.sum((0, 1)), "v": (d_score[:, :, None] * hidden).sum((0, 1))}
 """
 BEAM_DROPS_ENDED = """
 def beam_step(hypotheses, log_probs, beam):
@@ -377,40 +377,41 @@ def beam_step(hypotheses, log_probs, beam):
 """
 COURSE_ATTEND = """
 from seqlm import attention as course
-def additive_attention(z, h, lengths, W_z, W_h, v):
-    score = course.AdditiveScore(W_z.shape[1], W_h.shape[1], v.shape[0]).to(h.dtype)
+def additive_attention(d, h, lengths, W_q, W_k, b_k, v):
+    score = course.AdditiveScore(W_q.shape[1], W_k.shape[1], v.shape[0]).to(h.dtype)
     with torch.no_grad():
-        score.W_z.weight.copy_(W_z)
-        score.W_h.weight.copy_(W_h)
-        score.W_h.bias.zero_()
+        score.W_q.weight.copy_(W_q)
+        score.W_k.weight.copy_(W_k)
+        score.W_k.bias.copy_(b_k)
         score.v.weight.copy_(v[None, :])
         mask = torch.arange(h.shape[1])[None, :] < lengths[:, None]
-        g, alpha = course.attend(score, z[:, None, :], h, h, mask)
-    return g[:, 0], alpha[:, 0]
+        h_bar, alpha = course.attend(score, d[:, None, :], h, h, mask)
+    return h_bar[:, 0], alpha[:, 0]
 """
 AUTOGRAD_ATTENTION_BACKWARD = """
-def additive_attention_backward(z, h, lengths, W_z, W_h, v, d_g):
-    inputs = [t.detach().clone().requires_grad_() for t in (z, h, W_z, W_h, v)]
+def additive_attention_backward(d, h, lengths, W_q, W_k, b_k, v, d_h_bar):
+    inputs = [t.detach().clone().requires_grad_() for t in (d, h, W_q, W_k, b_k, v)]
     with torch.enable_grad():
-        g, _ = additive_attention(inputs[0], inputs[1], lengths, *inputs[2:])
-        grads = torch.autograd.grad((d_g * g).sum(), inputs)
-    return dict(zip(["z", "h", "W_z", "W_h", "v"], grads))
+        h_bar, _ = additive_attention(inputs[0], inputs[1], lengths, *inputs[2:])
+        grads = torch.autograd.grad((d_h_bar * h_bar).sum(), inputs)
+    return dict(zip(["d", "h", "W_q", "W_k", "b_k", "v"], grads))
 """
 RECALL_BY_AUTOGRAD = """
 def train_recall(steps, seed):
     generator = torch.Generator().manual_seed(seed)
-    params = {"W_z": torch.randn(32, 20, generator=generator),
-              "W_h": torch.randn(32, 40, generator=generator),
+    params = {"W_q": torch.randn(32, 20, generator=generator),
+              "W_k": torch.randn(32, 40, generator=generator), "b_k": torch.zeros(32),
               "v": torch.randn(32, generator=generator) / math.sqrt(32),
-              "W_o": torch.randn(20, 40, generator=generator) * 0.1, "b_o": torch.zeros(20)}
+              "W_hy": torch.randn(20, 40, generator=generator) * 0.1, "b_y": torch.zeros(20)}
     for p in params.values():
         p.requires_grad_()
     optimizer = torch.optim.Adam(params.values(), lr=0.02)
     for _ in range(steps):
         key_ids, value_ids, lengths, query, target = recall_task(64, 10, 20, 20, generator)
-        z, h = recall_memory(key_ids, value_ids, query, 20, 20)
-        g, _ = additive_attention(z, h, lengths, params["W_z"], params["W_h"], params["v"])
-        loss = F.cross_entropy(g @ params["W_o"].T + params["b_o"], target)
+        d, h = recall_memory(key_ids, value_ids, query, 20, 20)
+        h_bar, _ = additive_attention(d, h, lengths, params["W_q"], params["W_k"],
+                                      params["b_k"], params["v"])
+        loss = F.cross_entropy(h_bar @ params["W_hy"].T + params["b_y"], target)
         optimizer.zero_grad()
         loss.backward()                                         # not the hand gradient
         optimizer.step()
