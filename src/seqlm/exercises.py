@@ -357,6 +357,211 @@ def bigram_nats(weights: dict, vocab_size: int, n_pairs: int = 20_000) -> float:
         return float(F.cross_entropy(logits, ids[1:]))
 
 
+# --------------------------------------------------------------------------- Assignment 10
+
+EOS = 0      # Assignment 10's end of output, ``</s>``, as in :mod:`seqlm.seq2seq`
+
+
+class TinyDecoder:
+    """A language model of outputs small enough to search exhaustively (Assignment 10's
+    beam search). Outputs are 0 … O-1, 0 being ``</s>``; it reads ``<s>`` (id O,
+    ``bos``) first. An Elman step in float64 with the weights E (O+1, H), W_hh (H, H),
+    b_h (H,), W_hy (O, H), b_y (O,), from the decoder state d after y_1 … y::
+
+        d' = tanh(E[y] + W_hh d + b_h),   log p(· | y_1 … y) = log_softmax(W_hy d' + b_y)
+
+    ``start()`` is the state before ``<s>``, zeros (1, H). ``step(previous, states)``
+    takes the previous outputs (N,) and the states (N, H) of N hypotheses and returns
+    the log-probabilities of each one's next output (N, O) and their new states (N, H),
+    row n for hypothesis n."""
+
+    SHAPES = {"E": ("O+1", "H"), "W_hh": ("H", "H"), "b_h": ("H",), "W_hy": ("O", "H"),
+              "b_y": ("O",)}
+
+    def __init__(self, weights: dict):
+        import torch
+
+        missing = sorted(set(self.SHAPES) - set(weights))
+        if missing:
+            raise ValueError(f"TinyDecoder needs the weights {', '.join(self.SHAPES)}; "
+                             f"missing {', '.join(missing)}")
+        self.w = {k: torch.as_tensor(weights[k], dtype=torch.float64) for k in self.SHAPES}
+        self.outputs, self.hidden_size = self.w["W_hy"].shape[0], self.w["W_hh"].shape[0]
+        self.bos = self.outputs
+        sizes = {"O": self.outputs, "O+1": self.outputs + 1, "H": self.hidden_size}
+        for name, dims in self.SHAPES.items():
+            want = tuple(sizes[d] for d in dims)
+            if tuple(self.w[name].shape) != want:
+                raise ValueError(f"TinyDecoder: {name} has shape {tuple(self.w[name].shape)}, "
+                                 f"expected {want} (O = {self.outputs} outputs, "
+                                 f"H = {self.hidden_size} units)")
+        if self.outputs < 2:
+            raise ValueError("TinyDecoder needs at least two outputs: </s> and one more")
+
+    def start(self):
+        import torch
+
+        return torch.zeros(1, self.hidden_size, dtype=torch.float64)
+
+    def step(self, previous, states):
+        import torch
+
+        previous = torch.as_tensor(previous, dtype=torch.long).reshape(-1)      # (N,)
+        states = torch.as_tensor(states, dtype=torch.float64)                   # (N, H)
+        if states.shape != (len(previous), self.hidden_size):
+            raise ValueError(f"step: {len(previous)} previous outputs need states "
+                             f"({len(previous)}, {self.hidden_size}), got {tuple(states.shape)}")
+        if len(previous) and not 0 <= int(previous.min()) <= int(previous.max()) <= self.bos:
+            raise ValueError(f"step: previous outputs are ids 0 … {self.bos} (<s> is "
+                             f"{self.bos}), got {previous.tolist()}")
+        states = torch.tanh(self.w["E"][previous] + states @ self.w["W_hh"].T + self.w["b_h"])
+        return torch.log_softmax(states @ self.w["W_hy"].T + self.w["b_y"], dim=-1), states
+
+    def log_prob(self, outputs, ended: bool) -> float:
+        """log p of ``outputs`` (ids 1 … O-1, without ``</s>``), then ``</s>`` if
+        ``ended``: the sum of each output's log-probability after those before it."""
+        outputs = [int(y) for y in outputs]
+        if any(not 1 <= y < self.outputs for y in outputs):
+            raise ValueError(f"log_prob: outputs are ids 1 … {self.outputs - 1} (</s> is "
+                             f"said by ended), got {outputs}")
+        states, previous, total = self.start(), self.bos, 0.0
+        for y in outputs + ([EOS] if ended else []):
+            log_probs, states = self.step([previous], states)
+            total += float(log_probs[0, y])
+            previous = y
+        return total
+
+
+def tiny_beam_search(decoder: TinyDecoder, beam_step, beam: int, max_length: int) -> list:
+    """Beam search on a :class:`TinyDecoder` with a given step: the beam starts as one
+    empty hypothesis ``{"outputs": [], "score": 0.0, "ended": False}``; at each step the
+    decoder reads every hypothesis's last output (``<s>`` first, ``</s>`` once it ended)
+    and ``beam_step(hypotheses, log_probs, beam)`` returns the kept ones, each with the
+    index of its ``"parent"``, whose decoder state it takes. Stops when every kept
+    hypothesis has ended or after ``max_length`` outputs (``</s>`` counted). Returns the
+    final beam, best first, without the parents."""
+    if isinstance(beam, bool) or not isinstance(beam, int) or beam < 1:
+        raise ValueError(f"beam must be an integer ≥ 1, got {beam!r}")
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or max_length < 1:
+        raise ValueError(f"max_length must be an integer ≥ 1, got {max_length!r}")
+    hypotheses, states = [{"outputs": [], "score": 0.0, "ended": False}], decoder.start()
+    for _ in range(max_length):
+        if all(h["ended"] for h in hypotheses):
+            break
+        previous = [EOS if h["ended"] else h["outputs"][-1] if h["outputs"] else decoder.bos
+                    for h in hypotheses]
+        log_probs, states = decoder.step(previous, states)
+        kept = beam_step(hypotheses, log_probs, beam)
+        states = states[[int(k["parent"]) for k in kept]]
+        hypotheses = [{"outputs": [int(y) for y in k["outputs"]], "score": float(k["score"]),
+                       "ended": bool(k["ended"])} for k in kept]
+    return sorted(hypotheses, key=lambda h: -h["score"])
+
+
+def exhaustive_search(decoder: TinyDecoder, max_length: int) -> list:
+    """Every output of at most ``max_length`` outputs (``</s>`` counted): those that end
+    with ``</s>``, and those cut at the limit, as hypotheses ``{"outputs", "score",
+    "ended"}`` scored by log p, best first."""
+    import itertools
+
+    symbols = range(1, decoder.outputs)
+    found = [(list(c), True) for n in range(max_length)
+             for c in itertools.product(symbols, repeat=n)]
+    found += [(list(c), False) for c in itertools.product(symbols, repeat=max_length)]
+    hypotheses = [{"outputs": c, "score": decoder.log_prob(c, e), "ended": e} for c, e in found]
+    return sorted(hypotheses, key=lambda h: -h["score"])
+
+
+def recall_task(batch_size: int, length: int, keys: int, values: int, generator):
+    """Associative recall, padded: row b holds n_b (key, value) pairs (2 ≤ n_b ≤ T =
+    ``length``; its keys distinct among 0 … ``keys``-1, values among 0 … ``values``-1),
+    then padding to T; the query is one of the row's real keys and the target its value.
+    The padding holds junk pairs (any key, any value), and where a row has any, one of
+    them (the decoy) holds the query's key with another value: attention that reads the
+    padding is torn between the two. Drawn from the torch ``generator``. Returns key ids
+    (B, T), value ids (B, T), lengths (B,), queries (B,), targets (B,)."""
+    import torch
+
+    B, T = batch_size, length
+    if B < 1 or T < 2:
+        raise ValueError(f"recall needs a batch of at least one row and length ≥ 2, "
+                         f"got {B} and {T}")
+    if keys < T or values < 2:
+        raise ValueError(f"recall needs at least as many keys as positions ({T}) and two "
+                         f"values, got {keys} keys and {values} values")
+    lengths = torch.randint(2, T + 1, (B,), generator=generator)
+    key_ids = torch.rand(B, keys, generator=generator).argsort(dim=1)[:, :T]  # distinct
+    value_ids = torch.randint(0, values, (B, T), generator=generator)
+    rows = torch.arange(B)
+    chosen = (torch.rand(B, generator=generator) * lengths).long()      # a real position
+    query, target = key_ids[rows, chosen], value_ids[rows, chosen]
+    real = torch.arange(T)[None, :] < lengths[:, None]
+    key_ids = torch.where(real, key_ids, torch.randint(0, keys, (B, T), generator=generator))
+    decoy = lengths + (torch.rand(B, generator=generator) * (T - lengths)).long()
+    other = (target + torch.randint(1, values, (B,), generator=generator)) % values
+    padded = lengths < T
+    key_ids[rows[padded], decoy[padded]] = query[padded]
+    value_ids[rows[padded], decoy[padded]] = other[padded]
+    return key_ids, value_ids, lengths, query, target
+
+
+def recall_memory(key_ids, value_ids, query, keys: int, values: int):
+    """What Assignment 10's recall model attends with, one-hot, in float32: the query
+    d = onehot(query) (B, keys) and the memory h_j = [onehot(key_j) ; onehot(value_j)]
+    (B, T, keys + values)."""
+    import torch
+    import torch.nn.functional as F
+
+    h = torch.cat([F.one_hot(key_ids, keys), F.one_hot(value_ids, values)], dim=-1)
+    return F.one_hot(query, keys).float(), h.float()
+
+
+RECALL = {"length": 10, "keys": 20, "values": 20}      # Assignment 10's task
+RECALL_WEIGHTS = ("W_q", "W_k", "b_k", "v", "W_hy", "b_y")
+
+
+def recall_logits(weights: dict, key_ids, value_ids, lengths, query, masked: bool = True):
+    """Logits (B, values) of Assignment 10's recall model, in float64: the chapter's
+    additive attention (:class:`seqlm.attention.AdditiveScore`) of the query d to the
+    memory h_j (:func:`recall_memory`), then the output layer::
+
+        score(d, h_j) = v · tanh(W_q d + W_k h_j + b_k),   α = softmax over the real j
+        h̄ = Σ_j α_j h_j,   ℓ = W_hy h̄ + b_y
+
+    weights W_q (n_a, keys), W_k (n_a, keys + values), b_k (n_a,), v (n_a,), W_hy
+    (values, keys + values), b_y (values,). ``masked=False`` lets the attention read the
+    padding too."""
+    import torch
+
+    from seqlm import attention
+
+    w = {k: torch.as_tensor(weights[k], dtype=torch.float64) for k in RECALL_WEIGHTS}
+    n_a, keys = w["W_q"].shape
+    d, h = recall_memory(key_ids, value_ids, query, keys, w["W_hy"].shape[0])
+    with torch.random.fork_rng(), torch.no_grad():         # the layers' init draws nothing
+        score = attention.AdditiveScore(keys, h.shape[-1], n_a).double()    # of the caller's
+        score.W_q.weight.copy_(w["W_q"])
+        score.W_k.weight.copy_(w["W_k"])
+        score.W_k.bias.copy_(w["b_k"])
+        score.v.weight.copy_(w["v"][None, :])
+        mask = torch.arange(h.shape[1])[None, :] < lengths[:, None]
+        h_bar, _ = attention.attend(score, d.double()[:, None, :], h.double(), h.double(),
+                                    mask if masked else None)
+        return h_bar[:, 0] @ w["W_hy"].T + w["b_y"]
+
+
+def recall_accuracy(weights: dict, seed: int, rows: int = 4000, masked: bool = True) -> float:
+    """The share of ``rows`` fresh rows of Assignment 10's recall task (:data:`RECALL`,
+    drawn from ``seed``) whose target the recall model with ``weights`` scores highest."""
+    import torch
+
+    key_ids, value_ids, lengths, query, target = recall_task(
+        rows, RECALL["length"], RECALL["keys"], RECALL["values"],
+        torch.Generator().manual_seed(seed))
+    logits = recall_logits(weights, key_ids, value_ids, lengths, query, masked)
+    return float((logits.argmax(-1) == target).double().mean())
+
+
 def grading() -> bool:
     """Whether this kernel is being graded (the grader's cases are there)."""
     return config.grading_cases() is not None

@@ -1,4 +1,4 @@
-"""Nothing Assignments 5-9 grade is printed in a chapter.
+"""Nothing Assignments 5-10 grade is printed in a chapter.
 
 Each of those assignments' ``checks.py`` lists, in ``WRITES``, the functions its
 students write and the course's own code that does the same. No chapter may show

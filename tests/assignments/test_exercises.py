@@ -1,4 +1,4 @@
-"""The data and the measures that Assignments 5-9 and their checks share (seqlm.exercises):
+"""The data and the measures that Assignments 5-10 and their checks share (seqlm.exercises):
 the tasks are what their docstrings say, and each measure is the model it names."""
 
 from __future__ import annotations
@@ -127,3 +127,172 @@ def test_order_logits_read_only_each_row_s_real_steps():
         n = int(lengths[b])
         alone = exercises.order_logits(weights, x[b:b + 1, :n], lengths[b:b + 1])
         assert torch.allclose(alone, logits[b:b + 1])
+
+
+# --------------------------------------------------------------------------- Assignment 10
+
+def tiny_weights(outputs=4, hidden=3, seed=0):
+    g = generator(seed)
+    return {"E": torch.randn(outputs + 1, hidden, generator=g, dtype=torch.float64),
+            "W_hh": torch.randn(hidden, hidden, generator=g, dtype=torch.float64) * 0.5,
+            "b_h": torch.randn(hidden, generator=g, dtype=torch.float64) * 0.5,
+            "W_hy": torch.randn(outputs, hidden, generator=g, dtype=torch.float64) * 2,
+            "b_y": torch.randn(outputs, generator=g, dtype=torch.float64) * 0.5}
+
+
+def test_the_tiny_decoder_is_an_elman_rnn_and_its_log_prob_is_stepping():
+    w = tiny_weights()
+    decoder = exercises.TinyDecoder(w)
+    rnn = nn.RNN(3, 3, batch_first=True).double()
+    with torch.no_grad():
+        rnn.weight_ih_l0.copy_(torch.eye(3))
+        rnn.weight_hh_l0.copy_(w["W_hh"])
+        rnn.bias_ih_l0.zero_()
+        rnn.bias_hh_l0.copy_(w["b_h"])
+        outputs = [2, 1, 3]
+        read = torch.tensor([[decoder.bos, *outputs]])                  # <s> y_1 y_2 y_3
+        states, _ = rnn(w["E"][read])
+        log_probs = torch.log_softmax(states @ w["W_hy"].T + w["b_y"], dim=-1)[0]
+    targets = outputs + [exercises.EOS]
+    want = sum(float(log_probs[i, y]) for i, y in enumerate(targets))
+    assert decoder.log_prob(outputs, ended=True) == pytest.approx(want, abs=1e-12)
+    assert decoder.log_prob(outputs, ended=False) == pytest.approx(want - float(log_probs[3, 0]),
+                                                                   abs=1e-12)
+    states = torch.cat([decoder.start()] * 2)                           # two rows at once
+    both, _ = decoder.step([decoder.bos, 2], states)
+    alone, _ = decoder.step([2], decoder.start())
+    assert torch.allclose(both[0], log_probs[0]) and torch.allclose(both[1], alone[0])
+    assert torch.allclose(both.exp().sum(-1), torch.ones(2, dtype=torch.float64))
+
+
+def test_exhaustive_search_holds_all_the_probability_best_first():
+    decoder = exercises.TinyDecoder(tiny_weights(outputs=3))
+    everything = exercises.exhaustive_search(decoder, 4)
+    assert len(everything) == 1 + 2 + 4 + 8 + 16                       # ended at 1 … 4, or cut
+    assert sum(math.exp(h["score"]) for h in everything) == pytest.approx(1.0, abs=1e-12)
+    scores = [h["score"] for h in everything]
+    assert scores == sorted(scores, reverse=True)
+
+
+def plain_step(hypotheses, log_probs, beam):
+    """A beam step written out: every candidate, sorted (what Assignment 10 asks for)."""
+    candidates = [(h["score"], n, None) for n, h in enumerate(hypotheses) if h["ended"]]
+    candidates += [(h["score"] + float(log_probs[n, y]), n, y) for n, h in enumerate(hypotheses)
+                   if not h["ended"] for y in range(log_probs.shape[1])]
+    kept = []
+    for score, n, y in sorted(candidates, key=lambda c: -c[0])[:beam]:
+        ended = y is None or y == exercises.EOS
+        kept.append({"outputs": hypotheses[n]["outputs"] + ([] if ended else [y]),
+                     "score": score, "ended": ended, "parent": n})
+    return kept
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_a_search_with_a_beam_wide_enough_ranks_what_exhaustive_search_ranks(seed):
+    decoder = exercises.TinyDecoder(tiny_weights(outputs=3, seed=seed))
+    wide = exercises.tiny_beam_search(decoder, plain_step, 31, 4)
+    everything = exercises.exhaustive_search(decoder, 4)
+    assert [(h["outputs"], h["ended"]) for h in wide] == \
+        [(h["outputs"], h["ended"]) for h in everything]
+    assert [h["score"] for h in wide] == pytest.approx([h["score"] for h in everything],
+                                                       abs=1e-12)
+    for h in exercises.tiny_beam_search(decoder, plain_step, 2, 4):   # the scores are log p
+        assert h["score"] == pytest.approx(decoder.log_prob(h["outputs"], h["ended"]), abs=1e-12)
+
+
+def test_a_beam_of_one_is_greedy_decoding():
+    decoder = exercises.TinyDecoder(tiny_weights(outputs=5, hidden=4, seed=3))
+    best, = exercises.tiny_beam_search(decoder, plain_step, 1, 6)
+    states, previous, greedy = decoder.start(), decoder.bos, []
+    for _ in range(6):
+        log_probs, states = decoder.step([previous], states)
+        previous = int(log_probs[0].argmax())
+        if previous == exercises.EOS:
+            break
+        greedy.append(previous)
+    assert best["outputs"] == greedy and best["ended"] == (len(greedy) < 6)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda w: w.pop("W_hh"), "missing W_hh"),
+    (lambda w: w.update(E=torch.zeros(4, 3)), r"E has shape \(4, 3\), expected \(5, 3\)"),
+    (lambda w: w.update(W_hy=torch.zeros(1, 3), b_y=torch.zeros(1), E=torch.zeros(2, 3)),
+     "at least two outputs"),
+])
+def test_a_tiny_decoder_with_bad_weights_says_what_is_wrong(change, message):
+    w = tiny_weights()
+    change(w)
+    with pytest.raises(ValueError, match=message):
+        exercises.TinyDecoder(w)
+
+
+def test_bad_steps_outputs_and_limits_are_errors():
+    decoder = exercises.TinyDecoder(tiny_weights())
+    with pytest.raises(ValueError, match=r"need states \(2, 3\)"):
+        decoder.step([1, 2], decoder.start())
+    with pytest.raises(ValueError, match="ids 0 … 4"):
+        decoder.step([5], decoder.start())
+    with pytest.raises(ValueError, match="ids 1 … 3"):
+        decoder.log_prob([1, 0], ended=True)                            # </s> is said by ended
+    for beam, max_length in ((0, 3), (1.5, 3), (True, 3), (2, 0)):
+        with pytest.raises(ValueError, match="integer ≥ 1"):
+            exercises.tiny_beam_search(decoder, plain_step, beam, max_length)
+
+
+def test_the_recall_task_puts_its_decoy_in_the_padding():
+    T = 10
+    keys, values, lengths, query, target = exercises.recall_task(3000, T, 20, 20, generator())
+    assert int(lengths.min()) == 2 and int(lengths.max()) == T
+    for k, v, n, q, t in zip(keys.tolist(), values.tolist(), lengths.tolist(), query.tolist(),
+                             target.tolist()):
+        assert len(set(k[:n])) == n and k[:n].count(q) == 1         # distinct real keys
+        assert v[k[:n].index(q)] == t                                 # the target is q's value
+        decoys = [j for j in range(n, T) if k[j] == q and v[j] != t]
+        assert decoys if n < T else not decoys, (k, v, n, q, t)
+    again = exercises.recall_task(3000, T, 20, 20, generator())
+    assert all(torch.equal(a, b) for a, b in zip(again, (keys, values, lengths, query, target)))
+
+
+@pytest.mark.parametrize("args, message", [
+    ((4, 10, 8, 20), "at least as many keys as positions"),
+    ((4, 10, 20, 1), "two values"),
+    ((4, 1, 20, 20), "length ≥ 2"),
+    ((0, 10, 20, 20), "at least one row"),
+])
+def test_a_recall_task_that_cannot_be_drawn_is_an_error(args, message):
+    with pytest.raises(ValueError, match=message):
+        exercises.recall_task(*args, generator())
+
+
+def recall_weights(seed=0, n_a=6):
+    g = generator(seed)
+    return {"W_q": torch.randn(n_a, 20, generator=g), "W_k": torch.randn(n_a, 40, generator=g),
+            "b_k": torch.randn(n_a, generator=g), "v": torch.randn(n_a, generator=g),
+            "W_hy": torch.randn(20, 40, generator=g), "b_y": torch.randn(20, generator=g)}
+
+
+def test_recall_logits_are_the_additive_attention_formula_over_the_real_pairs_only():
+    w = {k: v.double() for k, v in recall_weights().items()}
+    keys, values, lengths, query, _ = exercises.recall_task(5, 10, 20, 20, generator(4))
+    logits = exercises.recall_logits(w, keys, values, lengths, query)
+    d, h = exercises.recall_memory(keys, values, query, 20, 20)
+    for b in range(5):
+        n = int(lengths[b])
+        score = torch.tanh(w["W_q"] @ d[b].double() + h[b, :n].double() @ w["W_k"].T
+                           + w["b_k"]) @ w["v"]
+        h_bar = torch.softmax(score, 0) @ h[b, :n].double()
+        assert torch.allclose(logits[b], w["W_hy"] @ h_bar + w["b_y"], atol=1e-12)
+    junk = torch.where(torch.arange(10)[None, :] < lengths[:, None], keys, 0)
+    assert torch.allclose(exercises.recall_logits(w, junk, values, lengths, query), logits)
+    reading = exercises.recall_logits(w, keys, values, lengths, query, masked=False)
+    assert not torch.allclose(reading[lengths < 10], logits[lengths < 10])
+
+
+def test_recall_accuracy_of_a_silent_model_is_the_share_of_target_zero():
+    silent = {k: torch.zeros_like(v) for k, v in recall_weights().items()}
+    *_, target = exercises.recall_task(4000, 10, 20, 20, generator(7))
+    assert exercises.recall_accuracy(silent, 7) == pytest.approx(float((target == 0).double()
+                                                                       .mean()))
+    state = torch.random.get_rng_state()
+    exercises.recall_accuracy(recall_weights(), 7, rows=10)
+    assert torch.equal(state, torch.random.get_rng_state()), "measuring draws nothing global"

@@ -165,7 +165,7 @@ seqlm.exercises.check_close = check_close
 def add_k(word, history, counts, k):
     return 0.5
 """
-# ----------------------------------------------------------------------------- Assignments 5-9
+# ----------------------------------------------------------------------------- Assignments 5-10
 # Wrong answers to the new parts: a product in the wrong order, a backward pass with one
 # term missing, a loss without its correction, training that measures the wrong norm.
 NORMS_WRONG_ORDER = """
@@ -343,6 +343,80 @@ def train_sampled_bigram(vocab_size, steps, seed):
             "bias": output.bias.detach()}
 """
 
+ATTENDS_TO_PADDING = """
+def additive_attention(d, h, lengths, W_q, W_k, b_k, v):
+    hidden = torch.tanh((d @ W_q.T)[:, None, :] + h @ W_k.T + b_k)
+    alpha = torch.softmax(hidden @ v, dim=-1)                   # the padding is read too
+    return (alpha[:, :, None] * h).sum(1), alpha
+"""
+ATTENTION_BACKWARD_ONE_ROAD = """
+def additive_attention_backward(d, h, lengths, W_q, W_k, b_k, v, d_h_bar):
+    real = torch.arange(h.shape[1])[None, :] < lengths[:, None]
+    hidden = torch.tanh((d @ W_q.T)[:, None, :] + h @ W_k.T + b_k)
+    alpha = torch.softmax((hidden @ v).masked_fill(~real, -math.inf), dim=-1)
+    d_alpha = (h * d_h_bar[:, None, :]).sum(-1)
+    d_score = alpha * (d_alpha - (alpha * d_alpha).sum(-1, keepdim=True))
+    d_a = d_score[:, :, None] * v * (1 - hidden ** 2)
+    n_k, n_a = h.shape[-1], v.shape[0]
+    return {"d": d_a.sum(1) @ W_q, "h": d_a @ W_k,              # forgets the average's road
+            "W_q": d_a.sum(1).T @ d, "W_k": d_a.reshape(-1, n_a).T @ h.reshape(-1, n_k),
+            "b_k": d_a.sum((0, 1)), "v": (d_score[:, :, None] * hidden).sum((0, 1))}
+"""
+BEAM_DROPS_ENDED = """
+def beam_step(hypotheses, log_probs, beam):
+    candidates = []
+    for n, hypothesis in enumerate(hypotheses):
+        if not hypothesis["ended"]:                             # an ended one is dropped
+            candidates += [(hypothesis["score"] + float(log_p), n, y)
+                           for y, log_p in enumerate(log_probs[n].tolist())]
+    kept = []
+    for score, n, y in sorted(candidates, key=lambda c: -c[0])[:beam]:
+        outputs = list(hypotheses[n]["outputs"]) + ([] if y == 0 else [y])
+        kept.append({"outputs": outputs, "score": score, "ended": y == 0, "parent": n})
+    return kept
+"""
+COURSE_ATTEND = """
+from seqlm import attention as course
+def additive_attention(d, h, lengths, W_q, W_k, b_k, v):
+    score = course.AdditiveScore(W_q.shape[1], W_k.shape[1], v.shape[0]).to(h.dtype)
+    with torch.no_grad():
+        score.W_q.weight.copy_(W_q)
+        score.W_k.weight.copy_(W_k)
+        score.W_k.bias.copy_(b_k)
+        score.v.weight.copy_(v[None, :])
+        mask = torch.arange(h.shape[1])[None, :] < lengths[:, None]
+        h_bar, alpha = course.attend(score, d[:, None, :], h, h, mask)
+    return h_bar[:, 0], alpha[:, 0]
+"""
+AUTOGRAD_ATTENTION_BACKWARD = """
+def additive_attention_backward(d, h, lengths, W_q, W_k, b_k, v, d_h_bar):
+    inputs = [t.detach().clone().requires_grad_() for t in (d, h, W_q, W_k, b_k, v)]
+    with torch.enable_grad():
+        h_bar, _ = additive_attention(inputs[0], inputs[1], lengths, *inputs[2:])
+        grads = torch.autograd.grad((d_h_bar * h_bar).sum(), inputs)
+    return dict(zip(["d", "h", "W_q", "W_k", "b_k", "v"], grads))
+"""
+RECALL_BY_AUTOGRAD = """
+def train_recall(steps, seed):
+    generator = torch.Generator().manual_seed(seed)
+    params = {"W_q": torch.randn(32, 20, generator=generator),
+              "W_k": torch.randn(32, 40, generator=generator), "b_k": torch.zeros(32),
+              "v": torch.randn(32, generator=generator) / math.sqrt(32),
+              "W_hy": torch.randn(20, 40, generator=generator) * 0.1, "b_y": torch.zeros(20)}
+    for p in params.values():
+        p.requires_grad_()
+    optimizer = torch.optim.Adam(params.values(), lr=0.02)
+    for _ in range(steps):
+        key_ids, value_ids, lengths, query, target = recall_task(64, 10, 20, 20, generator)
+        d, h = recall_memory(key_ids, value_ids, query, 20, 20)
+        h_bar, _ = additive_attention(d, h, lengths, params["W_q"], params["W_k"],
+                                      params["b_k"], params["v"])
+        loss = F.cross_entropy(h_bar @ params["W_hy"].T + params["b_y"], target)
+        optimizer.zero_grad()
+        loss.backward()                                         # not the hand gradient
+        optimizer.step()
+    return {k: p.detach() for k, p in params.items()}
+"""
 
 def reference_answer(name: str, grade_id: str) -> str:
     """The source's solution of one answer cell, as a filled submission would hold it."""
@@ -551,6 +625,16 @@ FAULTY = {
     "sampled_softmax_uncorrected": ("09_elmo", {"sampled_softmax_loss": SAMPLED_UNCORRECTED},
                                     {}, None, {"test_sampled_softmax_loss": 0,
                                                "test_train_sampled_bigram": 0, "score": 3}, 3),
+    # Assignment 10: attention that reads the padding loses Part A only (the grader measures
+    # Part D's weights with the chapter's masked attention); a step that drops ended
+    # hypotheses loses the step and the search made with it.
+    "attends_to_padding": ("10_seq2seq", {"additive_attention": ATTENDS_TO_PADDING}, {}, None,
+                           {"test_additive_attention": 0, "score": 8}, 8),
+    "attention_backward_one_road": ("10_seq2seq", {"additive_attention_backward":
+                                                   ATTENTION_BACKWARD_ONE_ROAD}, {}, None,
+                                    {"test_additive_attention_backward": 0, "score": 7}, 7),
+    "beam_drops_ended": ("10_seq2seq", {"beam_step": BEAM_DROPS_ENDED}, {}, None,
+                         {"test_beam_step": 0, "test_beam_search": 0, "score": 8}, 8),
     # Without the grader's helper the hidden tests cannot answer: those parts score 0.
     "deletes_grading_helper": ("01_ngrams", {}, {
         "kneser_ney": "import seqlm.exercises\ndel seqlm.exercises.answer\n"}, None,
@@ -600,6 +684,19 @@ BANNED = {
                               "score": 3}, 3, "seqlm"),
     "course_sampled_softmax": ("09_elmo", {"train_sampled_bigram": COURSE_SAMPLED_SOFTMAX}, {},
                                None, {"test_train_sampled_bigram": 0, "score": 6}, 6, "seqlm"),
+    "course_attend": ("10_seq2seq", {"additive_attention": COURSE_ATTEND}, {}, None,
+                      {"test_additive_attention": 0, "test_train_recall": 0, "score": 5}, 5,
+                      "seqlm"),
+    "autograd_attention_backward": ("10_seq2seq", {"additive_attention_backward":
+                                                   AUTOGRAD_ATTENTION_BACKWARD}, {}, None,
+                                    {"test_additive_attention_backward": 0,
+                                     "test_train_recall": 0, "score": 4}, 4, "torch.autograd"),
+    "course_eos": ("10_seq2seq", {"beam_step": reference_answer("10_seq2seq", "beam_step")
+                                  .replace("y == 0", "y == EOS")},
+                   {"beam_step": "from seqlm.seq2seq import EOS\n"}, None,
+                   {"test_beam_step": 0, "test_beam_search": 0, "score": 8}, 8, "seqlm"),
+    "recall_by_autograd": ("10_seq2seq", {"train_recall": RECALL_BY_AUTOGRAD}, {}, None,
+                           {"test_train_recall": 0, "score": 7}, 7, ".backward"),
 }
 
 
