@@ -269,6 +269,19 @@ def cho_gru_bits(weights: dict, n_chars: int = 20_000, length: int = 100) -> flo
 
 # --------------------------------------------------------------------------- Assignment 8
 
+def padded_lengths(rng, batch_size: int, length: int):
+    """Lengths (B,) in 1 … ``length`` for a padded batch the grader draws (``rng`` a
+    :class:`random.Random`): once B ≥ 2, one row of length 1 and one of full length, so that
+    the padding is never all or nothing (Assignments 8 and 10)."""
+    import torch
+
+    lengths = [rng.randint(1, length) for _ in range(batch_size)]
+    if batch_size >= 2:
+        short, full = rng.sample(range(batch_size), 2)
+        lengths[short], lengths[full] = 1, length
+    return torch.tensor(lengths)
+
+
 def order_task(batch_size: int, length: int, vocab_size: int, generator):
     """Padded batches of a task that needs order: each row holds a real part of 2 … T
     tokens from 3 … |V|-1 with one token 1 and one token 2 among them, then padding

@@ -296,3 +296,13 @@ def test_recall_accuracy_of_a_silent_model_is_the_share_of_target_zero():
     state = torch.random.get_rng_state()
     exercises.recall_accuracy(recall_weights(), 7, rows=10)
     assert torch.equal(state, torch.random.get_rng_state()), "measuring draws nothing global"
+
+
+def test_padded_lengths_hold_a_length_one_row_and_a_full_row():
+    import random
+
+    for seed in range(20):
+        lengths = exercises.padded_lengths(random.Random(seed), 5, 7).tolist()
+        assert len(lengths) == 5 and all(1 <= n <= 7 for n in lengths)
+        assert 1 in lengths and 7 in lengths
+    assert exercises.padded_lengths(random.Random(0), 1, 4).tolist()[0] in range(1, 5)

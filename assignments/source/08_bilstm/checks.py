@@ -13,18 +13,9 @@ WRITES = {"masked_pool": ["seqlm.bilstm.Classifier.forward"], "masked_pool_backw
 PASSING_ACCURACY = 0.9  # the reference scores 0.99-1.0 on every seed tried; a bag of words 0.5
 
 
-def draw_lengths(rng, B, T):
-    """B lengths in 1 … T, with a row of length 1 and one of length T once B ≥ 2."""
-    lengths = [rng.randint(1, T) for _ in range(B)]
-    if B >= 2:
-        short, full = rng.sample(range(B), 2)
-        lengths[short], lengths[full] = 1, T
-    return torch.tensor(lengths)
-
-
 def padded(rng, g, B, T, D):
     """Random states whose padding holds numbers larger than any real one."""
-    lengths = draw_lengths(rng, B, T)
+    lengths = exercises.padded_lengths(rng, B, T)
     states = torch.randn(B, T, D, dtype=torch.float64, generator=g)
     junk = torch.arange(T)[None, :, None] >= lengths[:, None, None]
     return torch.where(junk, 50 + 50 * torch.rand(B, T, D, dtype=torch.float64, generator=g),

@@ -33,18 +33,9 @@ def draw(g, *size, std=1.0):
     return torch.randn(*size, dtype=torch.float64, generator=g) * std
 
 
-def draw_lengths(rng, B, T):
-    """B lengths in 1 … T, with a row of length 1 and one of length T once B ≥ 2."""
-    lengths = [rng.randint(1, T) for _ in range(B)]
-    if B >= 2:
-        short, full = rng.sample(range(B), 2)
-        lengths[short], lengths[full] = 1, T
-    return torch.tensor(lengths)
-
-
 def attention_inputs(rng, g, B, T, n_d, n_k, n_a) -> dict:
     """A padded batch whose padding holds numbers larger than any real one, and weights."""
-    lengths = draw_lengths(rng, B, T)
+    lengths = exercises.padded_lengths(rng, B, T)
     junk = torch.arange(T)[None, :, None] >= lengths[:, None, None]
     h = torch.where(junk, 50 + 50 * torch.rand(B, T, n_k, dtype=torch.float64, generator=g),
                     draw(g, B, T, n_k))
