@@ -74,7 +74,8 @@ print(f"profile {setup.profile}, device {setup.device}")
 # A text-to-speech system, or a speech recogniser meeting a new word, must know how the
 # word is pronounced. English spelling makes that hard: in *knife* two letters are
 # silent (N AY F), in *exit* one letter stands for two phonemes (EH G Z IH T), and
-# *read* has two pronunciations (the examples of {cite:t}`toshniwal2016jointly`). This is **grapheme-to-phoneme conversion**: a word's
+# *read* has two pronunciations (the examples of {cite:t}`toshniwal2016jointly`). This
+# is **grapheme-to-phoneme conversion**: a word's
 # letters $x_1 \dots x_T$ in, its phonemes $y_1 \dots y_{T'}$ out, with $T' \ne T$ in
 # general and no alignment given: which letters produce which phonemes is for the model
 # to find out.
@@ -322,8 +323,8 @@ assert gap < 1e-12 and torch.all(weights[2, :, 1:] == 0)
 # by $\log p(y \mid x)$ divided by their length, so that short outputs are not favoured
 # just for having fewer factors below 1. (Live hypotheses all have the same length, so
 # the division only matters where an ended one competes with live ones, and in the final
-# choice; {cite:t}`wu2016google` use a softer length penalty.) Three details make it right, each with a unit
-# test: at the first step only one hypothesis is live (the others start at $-\infty$, or
+# choice; {cite:t}`wu2016google` use a softer length penalty.) Three details make it
+# right, each with a unit test: at the first step only one hypothesis is live (the others start at $-\infty$, or
 # the beam would hold $n_b$ copies of one output); a hypothesis that has ended stays in
 # the beam through an extension that costs nothing; and decoding stops after at most two
 # phonemes per letter of the batch's longest word plus `</s>`, returning what it has,
@@ -361,8 +362,8 @@ assert torch.allclose(wide.log_prob, rescored)
 # initialisation and batch order, for a budget of passes over the training
 # pronunciations. As everywhere in the book, the weights are chosen on the measure the
 # chapter reports: those kept have the lowest WER on valid words (greedy), and a run
-# stops early when that WER stops improving (`seqlm.train.train(…, score=…)`). On a CPU, small models train side by side, one per
-# core (`seqlm.train.train_all`).
+# stops early when that WER stops improving (`seqlm.train.train(…, score=…)`). On a CPU,
+# small models train side by side, one per core (`seqlm.train.train_all`).
 
 # %%
 valid_words = [e.word for e in valid_entries]
@@ -670,9 +671,14 @@ if setup.profile != "smoke":
 # has variance $n_k$), which would saturate the softmax. Every position reaches every
 # other in one step, where a recurrent network needs as many steps as lie between them,
 # at a cost of $T^2$ scores; and in training all positions are computed at once rather
-# than one after the other (a decoder that generates still writes one output at a time). `seqlm.attention.SelfAttention`
-# is one head of it, written out; with weights copied from `nn.MultiheadAttention`
-# (one head), the two agree on a padded batch, outputs and weights:
+# than one after the other (a decoder that generates still writes one output at a
+# time). `seqlm.attention.SelfAttention` is one head of it, written out; with weights copied from `nn.MultiheadAttention`
+# (one head), the two agree on a padded batch, outputs and weights. The picture is one
+# position's output; every position does the same at once:
+
+# %%
+diagrams.self_attention(length=5, query=3)
+plt.show()
 
 # %%
 viz.show_source(attention.SelfAttention.forward)

@@ -717,6 +717,52 @@ def _attention_step(ax, states: list, state, step: int, weights, length: int):
            color=CELL_PATH, ha="left")
 
 
+# Chapter 10, section 10.8: self-attention ----------------------------------------------------
+
+_KV_Y, _SELF_OUT_Y = 1.35, 3.2
+
+
+def self_attention(length: int = 5, query: int = 3, weights=None, causal: bool = False, ax=None):
+    """One head of self-attention (Chapter 10, section 10.8) at one position. Every input
+    vector x_s gives a key and a value, k_s = W_K x_s and v_s = W_V x_s; position t
+    (``query``) gives its query q_t = W_Q x_t, scores it against every key, and its output is
+    y_t = W_O Σ_s A_ts v_s with A_t· = softmax(q_t · k_s / √n_k), drawn as lines whose width
+    is the weight (``weights``, one per position; an illustration unless given). With
+    ``causal`` position t reads only s ≤ t: the later positions get no line."""
+    _at_least_one(length, "length")
+    _require(1 <= query <= length, f"query must be 1 … {length}, got {query!r}")
+    if weights is None:
+        raw = [0.5 + (s == query) + 0.6 * (s == query - 1) for s in range(1, length + 1)]
+        raw = [w if not causal or s <= query else 0.0 for s, w in enumerate(raw, start=1)]
+        weights = [w / sum(raw) for w in raw]
+    _require(len(weights) == length, f"one weight per position: {length}, got {len(weights)}")
+    _require(not causal or all(w == 0 for w in weights[query:]),
+             "a causal query puts no weight on later positions")
+    ax = _axes(ax, 3.2)
+    keys, gap = [], 1.3
+    for s in range(1, length + 1):
+        vector = _node(ax, (gap * s, 0.0), f"$x_{{{s}}}$", INPUT, name=f"x:{s}")
+        keys.append(_node(ax, (gap * s, _KV_Y), rf"$\mathrm{{k}}_{{{s}}}, \mathrm{{v}}_{{{s}}}$", STATE,
+                          name=f"kv:{s}"))
+        _arrow(ax, vector, keys[-1], name=f"x:{s}->kv:{s}")
+    q = _node(ax, (gap * (query + 0.5), _KV_Y), rf"$\mathrm{{q}}_{{{query}}}$", GATE, name=f"q:{query}")
+    _arrow(ax, _find(ax, f"x:{query}"), q, ls="--", name=f"x:{query}->q:{query}")
+    out = _node(ax, (gap * query, _SELF_OUT_Y), f"$y_{{{query}}}$", OUTPUT, name=f"y:{query}")
+    _arrow(ax, q, out, ls="--", name=f"q:{query}->y:{query}")
+    for s, (kv, weight) in enumerate(zip(keys, weights), start=1):
+        if weight > 0:
+            _arrow(ax, kv, out, color=CELL_PATH, lw=0.4 + 5 * float(weight), bend=0.15,
+                   name=f"kv:{s}->y:{query}")
+    _label(ax, (gap * (length + 0.5), _SELF_OUT_Y - 0.1),
+           rf"$y_{{{query}}} = W_O \sum_s \mathrm{{A}}_{{{query}s}}\, \mathrm{{v}}_s$" "\n"
+           rf"$\mathrm{{A}}_{{{query}s}} \propto \exp(\mathrm{{q}}_{{{query}}} \cdot"
+           rf" \mathrm{{k}}_s / \sqrt{{n_k}})$" "\n(line widths; dashed: the query)"
+           + ("\ncausal: no line from later positions" if causal else ""),
+           color=CELL_PATH, ha="left")
+    return _finish(ax, (gap * 0.6, gap * (length + 0.5) + 3.2), (-0.5, _SELF_OUT_Y + 0.5),
+                   equal=False)
+
+
 def _find(ax, name: str):
     return next(t for t in ax.texts if t.get_gid() == name)
 

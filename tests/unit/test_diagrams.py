@@ -25,6 +25,8 @@ DIAGRAMS = {
     "bilm_scalar_mix": lambda ax: diagrams.bilm_scalar_mix(2, ax=ax),
     "encoder_decoder": lambda ax: diagrams.encoder_decoder(ax=ax),
     "encoder_decoder attention": lambda ax: diagrams.encoder_decoder(True, ax=ax),
+    "self_attention": lambda ax: diagrams.self_attention(ax=ax),
+    "self_attention causal": lambda ax: diagrams.self_attention(causal=True, ax=ax),
 }
 
 
@@ -412,3 +414,28 @@ def test_attention_reads_every_encoder_state_into_one_context():
 def test_encoder_decoder_refuses_bad_input(bad):
     with pytest.raises(ValueError):
         diagrams.encoder_decoder(**bad)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_self_attention_reads_every_value_it_may_see_into_one_output(causal):
+    ax = diagrams.self_attention(5, 3, causal=causal)
+    seen = range(1, 4) if causal else range(1, 6)
+    assert inputs_of(ax, "y:3") == {f"kv:{s}" for s in seen} | {"q:3"}
+    assert inputs_of(ax, "q:3") == {"x:3"}
+    assert all(inputs_of(ax, f"kv:{s}") == {f"x:{s}"} for s in range(1, 6))
+    assert {r"$\mathrm{q}_{3}$", "$y_{3}$", r"$\mathrm{k}_{5}, \mathrm{v}_{5}$"} <= labels(ax)
+
+
+def test_self_attention_line_widths_are_the_weights():
+    ax = diagrams.self_attention(4, 2, weights=[0.1, 0.2, 0.6, 0.1])
+    widths = [a.arrow_patch.get_linewidth() for a in arrows(ax, "kv:")
+              if a.get_gid().endswith("->y:2")]
+    assert max(widths) == widths[2]
+
+
+@pytest.mark.parametrize("bad", [dict(length=0), dict(query=0), dict(query=6),
+                                 dict(weights=[1.0]),
+                                 dict(causal=True, weights=[0.2, 0.2, 0.2, 0.2, 0.2])])
+def test_self_attention_refuses_bad_input(bad):
+    with pytest.raises(ValueError):
+        diagrams.self_attention(**{"length": 5, "query": 3} | bad)
