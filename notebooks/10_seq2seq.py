@@ -174,8 +174,8 @@ if setup.profile != "smoke":
 # read the summary at every step. Ours reads with Chapter 8's bidirectional LSTM encoder,
 # packed so that padding is never read (otherwise the forward state would end, and the
 # backward state begin, on padding: Chapter 8), and starts the decoder from both
-# directions' final states, as Sutskever et al. did with one: the summary is only the
-# decoder's first state.
+# directions' final states, as Sutskever et al. started theirs from their encoder's: the
+# summary is only the decoder's first state.
 #
 # $$\begin{aligned}
 # h_1, \dots, h_T &= \mathrm{BiLSTM}(x_1, \dots, x_T), &
@@ -193,9 +193,10 @@ if setup.profile != "smoke":
 # cross-entropy of the reference,
 #
 # $$p(y \mid x) = \prod_{i=1}^{T'} p(y_i \mid y_{<i}, x), \qquad
-# L = -\frac{1}{T'} \sum_{i=1}^{T'} \ln p(y_i \mid y_{<i}, x),$$
+# L = -\frac{1}{N} \sum_{(x, y)} \sum_{i=1}^{T'} \ln p(y_i \mid y_{<i}, x),$$
 #
-# averaged over every real output of a batch: the book's one training loop
+# summed over the words of a batch and divided by $N$, the number of outputs they hold
+# (each `</s>` included): the book's one training loop
 # (`seqlm.train.train`) calling the model's `loss`. The gradient flows from every output
 # back through $d_0$ into the encoder: both are trained together, end to end. At test
 # time the decoder reads its own guesses instead, which it never did in training: one
@@ -213,8 +214,9 @@ viz.show_source(seq2seq.Seq2Seq.encode)
 # %% [markdown]
 # Everything the decoder knows about the word is in $d_0$: one vector of fixed size for
 # *a* and for *phonetically* alike. That is the **bottleneck**, and it should show as
-# words grow. (Sutskever et al.'s reversal and Cho et al.'s summary at every step were
-# ways around it; attention removes it.)
+# words grow. (Sutskever et al.'s reversal shortened the way from the first letters to
+# the first outputs, and Cho et al.'s summary at every step kept the input from fading;
+# attention removes the squeeze itself.)
 
 # %% [markdown]
 # ## 10.4 Attention
