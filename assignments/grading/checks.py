@@ -116,6 +116,19 @@ def randomize(module, generator, std: float = 1.0):
     return module
 
 
+def weights_problem(weights: dict, sizes: dict) -> str | None:
+    """What is wrong with a trained part's weights, for the student: a missing name, a shape
+    other than ``sizes[name]``, or a value that is not finite; None when all are right."""
+    for name, size in sizes.items():
+        if name not in weights:
+            return f"the weights have no {name}"
+        if tuple(weights[name].shape) != tuple(size):
+            return f"{name} has shape {tuple(weights[name].shape)}, not {tuple(size)}"
+        if not weights[name].isfinite().all():
+            return f"the trained {name} is not finite"
+    return None
+
+
 def shape(tensor) -> str:
     """A tensor as feedback names it: ``(5, 3)``."""
     return "(" + ", ".join(str(n) for n in tensor.shape) + ("," if tensor.dim() == 1 else "") + ")"

@@ -5,7 +5,7 @@ import math
 
 import torch
 
-from grading.checks import Case, Outcome, part, shape, torch_generator
+from grading.checks import Case, Outcome, part, shape, torch_generator, weights_problem
 from seqlm import exercises, gradients
 
 BY_HAND = ("torch.autograd", "torch.func", "functorch", ".backward", "seqlm")
@@ -71,11 +71,9 @@ def trained_well(start: dict, length: int, steps: int, seed: int, valid_seed: in
 
     def test(answer) -> str | None:
         weights, norms = answer["weights"], answer["norms"].reshape(-1)
-        for name, value in start.items():
-            if tuple(weights[name].shape) != tuple(value.shape):
-                return f"{name} has shape {tuple(weights[name].shape)}, not {tuple(value.shape)}"
-            if not weights[name].isfinite().all():
-                return f"the trained {name} is not finite"
+        problem = weights_problem(weights, {name: value.shape for name, value in start.items()})
+        if problem:
+            return problem
         if len(norms) != steps or not norms.isfinite().all():
             return f"norms holds {len(norms)} values, not {steps} finite ones"
         if not math.isclose(float(norms[0]), want_norm, rel_tol=1e-4):

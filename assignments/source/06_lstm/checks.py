@@ -4,7 +4,7 @@ problems in torch.nn.LSTM."""
 
 import torch
 
-from grading.checks import Case, Outcome, part, shape, torch_generator
+from grading.checks import Case, Outcome, part, shape, torch_generator, weights_problem
 from seqlm import exercises, lstm
 
 NO_AUTOGRAD_NO_LSTM = ("torch.autograd", "torch.func", "functorch", ".backward",
@@ -43,11 +43,9 @@ def measured(length: int, hidden_size: int, valid_seed: int):
              "b_y": (1,)}
 
     def test(weights) -> str | None:
-        for name, size in sizes.items():
-            if tuple(weights[name].shape) != size:
-                return f"{name} has shape {tuple(weights[name].shape)}, not {size}"
-            if not weights[name].isfinite().all():
-                return f"the trained {name} is not finite"
+        problem = weights_problem(weights, sizes)
+        if problem:
+            return problem
         x, y = exercises.adding_problem(4096, length, torch.Generator().manual_seed(valid_seed))
         mse = exercises.mean_squared_error(exercises.lstm_predictions(weights, x), y)
         return None if mse < PASSING_MSE else f"the trained LSTM's valid MSE is {mse:.4f}"

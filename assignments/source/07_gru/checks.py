@@ -4,7 +4,7 @@ running both forms; the character LM in Cho's form measured on the validation sp
 
 import torch
 
-from grading.checks import Case, Outcome, part, shape, torch_generator
+from grading.checks import Case, Outcome, part, shape, torch_generator, weights_problem
 from seqlm import exercises, gru
 
 NO_GRU = ("torch.nn.GRU", "torch.nn.GRUCell", "torch.nn.RNNBase", "torch.gru",
@@ -82,11 +82,9 @@ def scores_well(hidden_size: int):
              "b_hh": (3 * hidden_size,), "W_hy": (V, hidden_size), "b_y": (V,)}
 
     def test(weights) -> str | None:
-        for name, size in sizes.items():
-            if tuple(weights[name].shape) != size:
-                return f"{name} has shape {tuple(weights[name].shape)}, not {size}"
-            if not weights[name].isfinite().all():
-                return f"the trained {name} is not finite"
+        problem = weights_problem(weights, sizes)
+        if problem:
+            return problem
         bits = exercises.cho_gru_bits(weights)
         return None if bits < PASSING_BITS else \
             f"in Cho's form it scores {bits:.3f} bits per character on the validation text"

@@ -7,7 +7,7 @@ import math
 import torch
 import torch.nn.functional as F
 
-from grading.checks import Case, Outcome, part, shape, torch_generator
+from grading.checks import Case, Outcome, part, shape, torch_generator, weights_problem
 from seqlm import exercises
 
 BY_HAND = ("torch.autograd", "torch.func", "functorch", ".backward")
@@ -81,11 +81,9 @@ def scores_well(vocab_size: int):
     sizes = {"embedding": (vocab_size, 32), "weight": (vocab_size, 32), "bias": (vocab_size,)}
 
     def test(weights) -> str | None:
-        for name, size in sizes.items():
-            if tuple(weights[name].shape) != size:
-                return f"{name} has shape {tuple(weights[name].shape)}, not {size}"
-            if not weights[name].isfinite().all():
-                return f"the trained {name} is not finite"
+        problem = weights_problem(weights, sizes)
+        if problem:
+            return problem
         nats = exercises.bigram_nats(weights, vocab_size)
         return None if nats < PASSING_NATS else \
             f"the full softmax's cross-entropy on the validation pairs is {nats:.3f} nats"

@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from grading.checks import Case, Outcome, part, shape, torch_generator
+from grading.checks import Case, Outcome, part, shape, torch_generator, weights_problem
 from seqlm import attention, exercises
 
 BY_HAND = ("torch.autograd", "torch.func", "functorch", ".backward")
@@ -197,13 +197,9 @@ def recalls_well(valid_seed: int):
              "b_y": (20,)}
 
     def test(weights) -> str | None:
-        for name, size in sizes.items():
-            if name not in weights:
-                return f"the weights have no {name}"
-            if tuple(weights[name].shape) != size:
-                return f"{name} has shape {tuple(weights[name].shape)}, not {size}"
-            if not weights[name].isfinite().all():
-                return f"the trained {name} is not finite"
+        problem = weights_problem(weights, sizes)
+        if problem:
+            return problem
         accuracy = exercises.recall_accuracy(weights, valid_seed)
         return None if accuracy >= PASSING_ACCURACY else \
             f"the trained model's accuracy on 4,000 fresh rows is {accuracy:.3f}"
